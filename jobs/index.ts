@@ -1,0 +1,12 @@
+/** Every job by its SPEC.md name. */
+import { JobName } from '../src/graph/graph.js';
+import { JobDefinition } from '../src/runtime/job.js';
+import { notificationAttemptedDaily } from './notification_attempted_daily.js';
+import { notificationDeliveredDaily } from './notification_delivered_daily.js';
+import { outcomeExperienceLookupDaily } from './outcome_experience_lookup_daily.js';
+
+export const JOBS: Partial<Record<JobName, JobDefinition>> = {
+  notification_attempted_daily: notificationAttemptedDaily,
+  notification_delivered_daily: notificationDeliveredDaily,
+  outcome_experience_lookup_daily: outcomeExperienceLookupDaily,
+};

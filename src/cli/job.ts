@@ -1,0 +1,51 @@
+/**
+ * `npm run job -- <job_name> --date YYYY-MM-DD` (daily jobs) or `--month YYYY-MM` (monthly jobs).
+ * Without a period (the container's scheduled form), a daily job takes yesterday in America/New_York
+ * and a monthly job the previous month, and logs which.
+ */
+import { Command } from 'commander';
+import { JOBS } from '../../jobs/index.js';
+import { ALL_JOBS, isJobName } from '../graph/graph.js';
+import { UsageError } from '../errors.js';
+import { addDays, businessDateOf, monthOf, previousMonth } from '../time/time.js';
+import { cliMain, withServices } from './main.js';
+import { requireDate, requireMonth } from './args.js';
+import { runJob } from '../runtime/run.js';
+
+cliMain(async () => {
+  const program = new Command('job')
+    .argument('<job_name>', `one of: ${ALL_JOBS.join(', ')}`)
+    .option('--date <YYYY-MM-DD>', 'business date (daily jobs)')
+    .option('--month <YYYY-MM>', 'billing month (monthly jobs)')
+    .option('--allow-partial', 'monthly jobs: export a month that is not complete, marked partial')
+    .option('--force', 'run even when the inputs did not change')
+    .exitOverride()
+    .configureOutput({ writeErr: () => undefined });
+  try {
+    program.parse(process.argv);
+  } catch (err) {
+    throw new UsageError((err as Error).message.replace(/^error: /, ''));
+  }
+  const [name] = program.args;
+  const opts = program.opts<{ date?: string; month?: string; allowPartial?: boolean; force?: boolean }>();
+  if (!isJobName(name)) throw new UsageError(`unknown job ${JSON.stringify(name)}; the jobs are: ${ALL_JOBS.join(', ')}`);
+  const job = JOBS[name];
+  if (!job) throw new UsageError(`job ${name} is not implemented yet`);
+  const today = businessDateOf(new Date());
+  return withServices(async (services, _config, log) => {
+    let date: string | undefined;
+    let month: string | undefined;
+    if (job.period === 'date') {
+      if (opts.month) throw new UsageError(`${name} is a daily job: use --date YYYY-MM-DD, not --month`);
+      date = opts.date === undefined ? addDays(today, -1) : requireDate(opts.date, '--date', name);
+      if (opts.date === undefined) log.info({ event: 'job.defaulted', date }, `no --date given: processing yesterday in America/New_York, ${date}`);
+    } else {
+      if (opts.date) throw new UsageError(`${name} is a monthly job: use --month YYYY-MM, not --date`);
+      month = opts.month === undefined ? previousMonth(monthOf(today)) : requireMonth(opts.month, '--month', name);
+      if (opts.month === undefined) log.info({ event: 'job.defaulted', month }, `no --month given: processing the previous month, ${month}`);
+    }
+    const result = await runJob(services, job, { date, month, flags: { allowPartial: !!opts.allowPartial, force: !!opts.force } });
+    process.stdout.write(`${JSON.stringify(result)}\n`);
+    return 0;
+  });
+});

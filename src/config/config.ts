@@ -1,0 +1,131 @@
+/**
+ * Configuration from the environment, parsed once at the edge into a typed value.
+ * Every variable has a default that works locally with no cloud account.
+ */
+import os from 'node:os';
+import path from 'node:path';
+import { ConfigError } from '../errors.js';
+
+export type StoreLocation = { kind: 'local'; root: string } | { kind: 's3'; bucket: string; prefix: string };
+
+export type WarehouseLocation =
+  | { kind: 'postgres'; url: string }
+  | { kind: 'file'; path: string };
+
+export interface Config {
+  lake: StoreLocation;
+  exports: StoreLocation;
+  warehouse: WarehouseLocation;
+  latenessHours: number;
+  attributionDays: number;
+  maxRejectRate: number;
+  catalog: 'local' | 'glue';
+  duckdb: { memoryLimit: string; tempDir: string; threads: number };
+  logFormat: 'json' | 'pretty';
+}
+
+type Env = Record<string, string | undefined>;
+
+const S3_RE = /^s3:\/\/([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])(?:\/(.*))?$/;
+
+/** Parses `./lake`, `/abs/path`, `file:///abs` or `s3://bucket/prefix`. */
+export function parseStoreLocation(value: string, variable: string): StoreLocation {
+  if (value.startsWith('s3://')) {
+    const m = S3_RE.exec(value);
+    if (!m) throw new ConfigError(`${variable}=${value} is not a valid s3://bucket/prefix URL; use e.g. s3://my-bucket/lake`);
+    return { kind: 's3', bucket: m[1], prefix: (m[2] ?? '').replace(/\/+$/, '') };
+  }
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(value) && !value.startsWith('file://')) {
+    throw new ConfigError(`${variable}=${value}: only a local folder, file:// or s3:// is supported`);
+  }
+  const local = value.startsWith('file://') ? new URL(value).pathname : value;
+  if (local.includes('\0')) throw new ConfigError(`${variable} contains a NUL byte`);
+  return { kind: 'local', root: path.resolve(local) };
+}
+
+/** Parses `postgres://…` / `postgresql://…` / `redshift://…` or `file:///path/dim_customer.csv`. */
+export function parseWarehouseUrl(value: string): WarehouseLocation {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new ConfigError(`ACE_WAREHOUSE_URL is not a URL (${redactUrl(value)}); use postgres://user@host:5432/db or file:///path/dim_customer.csv`);
+  }
+  switch (url.protocol) {
+    case 'postgres:':
+    case 'postgresql:':
+      return { kind: 'postgres', url: value };
+    case 'file:': {
+      const p = decodeURIComponent(url.pathname);
+      if (!/\.(csv|parquet)$/i.test(p)) throw new ConfigError(`ACE_WAREHOUSE_URL=${value}: a file warehouse must be a .csv or .parquet file`);
+      return { kind: 'file', path: p };
+    }
+    default:
+      throw new ConfigError(`ACE_WAREHOUSE_URL has an unsupported scheme ${url.protocol}; use postgres:// or file://`);
+  }
+}
+
+/** Hides the password of a connection URL for messages and logs. */
+export function redactUrl(value: string): string {
+  return value.replace(/(\/\/[^:/@]+:)[^@]*@/, '$1***@');
+}
+
+function numberVar(env: Env, name: string, fallback: number, check: (n: number) => boolean, hint: string): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!/^\d+(\.\d+)?$/.test(raw.trim()) || !Number.isFinite(n) || !check(n)) {
+    throw new ConfigError(`${name}=${raw} is not valid: ${hint}`);
+  }
+  return n;
+}
+
+/** Default DuckDB memory limit: 60% of the container's memory, at most 2 GiB per 10M events is the design point. */
+function defaultMemoryLimit(): string {
+  const cgroup = readCgroupLimit();
+  const total = Math.min(cgroup ?? Infinity, os.totalmem());
+  const mb = Math.max(256, Math.floor((total * 0.6) / (1024 * 1024)));
+  return `${Math.min(mb, 1536)}MB`;
+}
+
+function readCgroupLimit(): number | null {
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const fs = require('node:fs') as typeof import('node:fs');
+    const raw = fs.readFileSync('/sys/fs/cgroup/memory.max', 'utf8').trim();
+    return raw === 'max' ? null : Number(raw);
+  } catch {
+    return null;
+  }
+}
+
+/** Reads and validates the whole configuration. */
+export function loadConfig(env: Env = process.env): Config {
+  const lake = parseStoreLocation(env.ACE_LAKE_ROOT || './lake', 'ACE_LAKE_ROOT');
+  const exports = env.ACE_EXPORT_ROOT
+    ? parseStoreLocation(env.ACE_EXPORT_ROOT, 'ACE_EXPORT_ROOT')
+    : lake.kind === 'local'
+      ? { kind: 'local' as const, root: path.join(lake.root, 'exports') }
+      : { kind: 's3' as const, bucket: lake.bucket, prefix: [lake.prefix, 'exports'].filter(Boolean).join('/') };
+  const defaultWarehouse = lake.kind === 'local' ? `file://${path.join(lake.root, 'warehouse', 'dim_customer.csv')}` : '';
+  const warehouseUrl = env.ACE_WAREHOUSE_URL || defaultWarehouse;
+  const catalog = (env.ACE_CATALOG || 'local').toLowerCase();
+  if (catalog !== 'local' && catalog !== 'glue') throw new ConfigError(`ACE_CATALOG=${env.ACE_CATALOG} is not valid: use local or glue`);
+  const memoryLimit = env.ACE_DUCKDB_MEMORY_LIMIT || defaultMemoryLimit();
+  if (!/^\d+(\.\d+)?\s*(KB|MB|GB|KiB|MiB|GiB)$/i.test(memoryLimit)) {
+    throw new ConfigError(`ACE_DUCKDB_MEMORY_LIMIT=${memoryLimit} is not valid: use e.g. 1536MB or 2GB`);
+  }
+  const tempDir = path.resolve(env.ACE_DUCKDB_TEMP_DIR || path.join(os.tmpdir(), 'ace-unit-duckdb'));
+  const logFormat = env.LOG_FORMAT === 'json' || !process.stderr.isTTY ? 'json' : 'pretty';
+  return {
+    lake,
+    exports,
+    warehouse: warehouseUrl ? parseWarehouseUrl(warehouseUrl) : { kind: 'file', path: '' },
+    latenessHours: numberVar(env, 'ACE_LATENESS_HOURS', 48, (n) => Number.isInteger(n) && n >= 0 && n <= 24 * 31, 'a whole number of hours from 0 to 744'),
+    attributionDays: numberVar(env, 'ACE_ATTRIBUTION_DAYS', 3, (n) => Number.isInteger(n) && n >= 0 && n <= 31, 'a whole number of days from 0 to 31'),
+    maxRejectRate: numberVar(env, 'ACE_MAX_REJECT_RATE', 0.01, (n) => n >= 0 && n <= 1, 'a fraction from 0 to 1, e.g. 0.01'),
+    catalog,
+    duckdb: { memoryLimit, tempDir, threads: Math.max(1, os.availableParallelism?.() ?? os.cpus().length) },
+    logFormat,
+  };
+}

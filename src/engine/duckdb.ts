@@ -1,0 +1,156 @@
+/**
+ * The only importer of @duckdb/node-api. An Engine is one in-process DuckDB instance with its
+ * memory limit and spill folder; a Db is a connection with bound-parameter helpers.
+ * Session time zone is pinned to UTC so nothing depends on the host zone.
+ */
+import fs from 'node:fs';
+import {
+  DuckDBConnection,
+  DuckDBInstance,
+  DuckDBType,
+  DuckDBValue,
+  LIST,
+  VARCHAR,
+  listValue,
+} from '@duckdb/node-api';
+
+export interface EngineOptions {
+  memoryLimit: string;
+  tempDir: string;
+  threads: number;
+}
+
+export type Params = Record<string, DuckDBValue | string[]>;
+
+/** Quotes a SQL string literal for the few places a value cannot be bound (COPY options, view bodies). */
+export function sqlString(value: string): string {
+  if (value.includes('\0')) throw new Error('a SQL literal cannot contain a NUL byte');
+  return `'${value.replace(/'/g, "''")}'`;
+}
+
+/** Quotes an identifier (table, view, column) that comes from a validated name. */
+export function sqlIdent(name: string): string {
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new Error(`not a valid identifier: ${name}`);
+  return `"${name}"`;
+}
+
+function bind(params: Params | undefined): { values?: Record<string, DuckDBValue>; types?: Record<string, DuckDBType> } {
+  if (!params) return {};
+  const values: Record<string, DuckDBValue> = {};
+  const types: Record<string, DuckDBType> = {};
+  for (const [k, v] of Object.entries(params)) {
+    if (Array.isArray(v)) {
+      values[k] = listValue(v);
+      types[k] = LIST(VARCHAR);
+    } else {
+      values[k] = v;
+    }
+  }
+  return { values, types };
+}
+
+export class Db {
+  constructor(private readonly conn: DuckDBConnection) {}
+
+  /** Runs one or more statements; parameters are bound by name (`$name`). */
+  async run(sql: string, params?: Params): Promise<void> {
+    const { values, types } = bind(params);
+    if (values && Object.keys(values).length > 0) await this.conn.run(sql, values, types);
+    else await this.conn.run(sql);
+  }
+
+  /**
+   * Sets session variables for statements that cannot take bound parameters (CREATE … AS, views);
+   * SQL reads them with getvariable('name'). Values go through the one quoting helper.
+   */
+  async setVariables(vars: Record<string, string | string[]>): Promise<void> {
+    for (const [name, v] of Object.entries(vars)) {
+      const literal = Array.isArray(v) ? `[${v.map(sqlString).join(', ')}]::VARCHAR[]` : sqlString(v);
+      await this.conn.run(`SET VARIABLE ${sqlIdent(name)} = ${literal}`);
+    }
+  }
+
+  /** Runs a query and returns its rows as plain objects (BIGINT → number, timestamps → Date-free JSON). */
+  async all<T = Record<string, unknown>>(sql: string, params?: Params): Promise<T[]> {
+    const { values, types } = bind(params);
+    const reader = values && Object.keys(values).length > 0 ? await this.conn.runAndReadAll(sql, values, types) : await this.conn.runAndReadAll(sql);
+    return reader.getRowObjectsJson() as unknown as T[];
+  }
+
+  /** Runs a query and returns the rows with JS values (bigint for BIGINT). */
+  async rows(sql: string, params?: Params): Promise<Record<string, unknown>[]> {
+    const { values, types } = bind(params);
+    const reader = values && Object.keys(values).length > 0 ? await this.conn.runAndReadAll(sql, values, types) : await this.conn.runAndReadAll(sql);
+    return reader.getRowObjectsJS() as Record<string, unknown>[];
+  }
+
+  /** Column names and DuckDB type names of a query. */
+  async columns(sql: string, params?: Params): Promise<{ name: string; type: string }[]> {
+    const { values, types } = bind(params);
+    const reader = values && Object.keys(values).length > 0 ? await this.conn.runAndReadAll(sql, values, types) : await this.conn.runAndReadAll(sql);
+    return reader.columnNames().map((name, i) => ({ name, type: reader.columnType(i).toString() }));
+  }
+
+  /** Writes a query's result to one zstd Parquet file; returns the row count. */
+  async copyToParquet(sql: string, params: Params, file: string): Promise<number> {
+    const { values, types } = bind({ ...params, __out: file });
+    const reader = await this.conn.runAndReadAll(
+      `COPY (${sql}) TO $__out (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 1000000)`,
+      values,
+      types,
+    );
+    const rows = reader.getRows();
+    return rows.length > 0 ? Number(rows[0][0]) : 0;
+  }
+
+  /** Appends rows into an existing table (used for small non-event sources such as a warehouse stream). */
+  async append(table: string, rows: AsyncIterable<unknown[]> | Iterable<unknown[]>): Promise<number> {
+    const appender = await this.conn.createAppender(table);
+    let n = 0;
+    for await (const row of rows as AsyncIterable<unknown[]>) {
+      for (const v of row) {
+        if (v === null || v === undefined) appender.appendNull();
+        else if (typeof v === 'boolean') appender.appendBoolean(v);
+        else if (typeof v === 'number') appender.appendDouble(v);
+        else appender.appendVarchar(String(v));
+      }
+      appender.endRow();
+      n++;
+    }
+    appender.closeSync();
+    return n;
+  }
+
+  close(): void {
+    this.conn.closeSync();
+  }
+}
+
+export class Engine {
+  private constructor(private readonly instance: DuckDBInstance) {}
+
+  /** Opens an in-memory DuckDB with the given memory limit, spill folder and threads. */
+  static async open(options: EngineOptions): Promise<Engine> {
+    fs.mkdirSync(options.tempDir, { recursive: true });
+    const instance = await DuckDBInstance.create(':memory:', {
+      memory_limit: options.memoryLimit,
+      temp_directory: options.tempDir,
+      threads: String(options.threads),
+      autoinstall_known_extensions: 'false',
+      autoload_known_extensions: 'true',
+    });
+    return new Engine(instance);
+  }
+
+  /** A new connection with the session pinned to UTC. */
+  async connect(): Promise<Db> {
+    const conn = await this.instance.connect();
+    // ICU is statically built in (never INSTALLed at run time); loading it enables TIMESTAMPTZ zones.
+    await conn.run(`LOAD icu; SET TimeZone='UTC'`);
+    return new Db(conn);
+  }
+
+  close(): void {
+    this.instance.closeSync();
+  }
+}

@@ -1,0 +1,30 @@
+/**
+ * The ObjectStore port: what the jobs need from a lake, whether a local folder or S3.
+ * Keys are '/'-separated and relative to the store's root.
+ */
+
+export interface ObjectInfo {
+  key: string;
+  size: number;
+  /** A change marker: the mtime in ms for files, the ETag for S3. */
+  version: string;
+}
+
+export interface ObjectStore {
+  /** Human-readable location of a key, for messages (`/abs/path` or `s3://bucket/key`). */
+  describe(key: string): string;
+  /** All objects whose key starts with `prefix`, sorted by key (C collation). */
+  list(prefix: string): Promise<ObjectInfo[]>;
+  /** A small object as UTF-8 text, or null when it does not exist. */
+  readText(key: string): Promise<string | null>;
+  /** Writes a small object so that readers see the old or the new content, never a part. */
+  writeText(key: string, body: string): Promise<void>;
+  /** Stores a local file under `key` (moves it when the store is local). */
+  putFile(localPath: string, key: string): Promise<void>;
+  /** Local paths DuckDB can read for these keys (downloaded into `scratchDir` for remote stores). */
+  localPaths(keys: string[], scratchDir: string): Promise<string[]>;
+  /** A scratch folder for a run, on the same file system as the store when it is local. */
+  scratchDir(runId: string): Promise<string>;
+  /** Deletes every object under `prefix`. */
+  deletePrefix(prefix: string): Promise<void>;
+}

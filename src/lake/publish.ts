@@ -1,0 +1,89 @@
+/**
+ * The one publish path every table uses. A run writes its partition under its own run folder
+ * (`tables/<table>/<key>=<value>/run=<run_id>/`), writes the run's manifest, then makes it current
+ * by replacing the partition's `_current.json` pointer in one atomic step. Readers only follow
+ * pointers, so they see the previous complete version or the new one, never a part.
+ */
+import path from 'node:path';
+import { TableDef } from '../rules/tables.js';
+import { ObjectStore } from './objectStore.js';
+
+export interface Pointer {
+  table: string;
+  partitionKey: string;
+  partitionValue: string;
+  runId: string;
+  /** Keys of the Parquet files of this version, relative to the lake root. */
+  files: string[];
+  rows: number;
+  /** Fingerprint of the inputs this version was built from (null when not tracked). */
+  fingerprint: string | null;
+  publishedAt: string;
+  /** Free-form facts about the version (as_of_date, input versions, counts). */
+  meta: Record<string, unknown>;
+}
+
+export interface StagedPartition {
+  table: TableDef;
+  value: string;
+  /** Local Parquet files to publish, in order. */
+  files: string[];
+  rows: number;
+  fingerprint?: string | null;
+  meta?: Record<string, unknown>;
+}
+
+export function partitionPrefix(table: string, key: string, value: string): string {
+  return `tables/${table}/${key}=${value}`;
+}
+
+export function pointerKey(table: string, key: string, value: string): string {
+  return `${partitionPrefix(table, key, value)}/_current.json`;
+}
+
+export function runPrefix(table: string, key: string, value: string, runId: string): string {
+  return `${partitionPrefix(table, key, value)}/run=${runId}`;
+}
+
+/** The current version of a partition, or null when it was never published. */
+export async function readPointer(store: ObjectStore, table: TableDef, value: string): Promise<Pointer | null> {
+  const text = await store.readText(pointerKey(table.name, table.partitionKey, value));
+  return text === null ? null : (JSON.parse(text) as Pointer);
+}
+
+/** Current pointers of every partition of a table, sorted by partition value. */
+export async function listPointers(store: ObjectStore, table: TableDef): Promise<Pointer[]> {
+  const objects = await store.list(`tables/${table.name}/`);
+  const keys = objects.map((o) => o.key).filter((k) => k.endsWith('/_current.json') && k.split('/').length === 4);
+  const pointers = await Promise.all(keys.map(async (k) => JSON.parse((await store.readText(k)) ?? 'null') as Pointer | null));
+  return pointers.filter((p): p is Pointer => p !== null).sort((a, b) => (a.partitionValue < b.partitionValue ? -1 : 1));
+}
+
+/**
+ * Uploads the staged files under the run's folder, writes its manifest, then swaps the pointer.
+ * Returns the new pointer. The previous version's files are left for garbage collection.
+ */
+export async function publishPartition(store: ObjectStore, staged: StagedPartition, runId: string): Promise<Pointer> {
+  const { table, value } = staged;
+  const prefix = runPrefix(table.name, table.partitionKey, value, runId);
+  const keys: string[] = [];
+  for (const [i, file] of staged.files.entries()) {
+    const key = `${prefix}/part-${String(i).padStart(5, '0')}${path.extname(file) || '.parquet'}`;
+    await store.putFile(file, key);
+    keys.push(key);
+  }
+  const pointer: Pointer = {
+    table: table.name,
+    partitionKey: table.partitionKey,
+    partitionValue: value,
+    runId,
+    files: keys,
+    rows: staged.rows,
+    fingerprint: staged.fingerprint ?? null,
+    publishedAt: new Date().toISOString(),
+    meta: staged.meta ?? {},
+  };
+  await store.writeText(`${prefix}/_manifest.json`, JSON.stringify(pointer, null, 2));
+  await store.writeText(pointerKey(table.name, table.partitionKey, value), JSON.stringify(pointer, null, 2));
+  return pointer;
+}

@@ -1,0 +1,9 @@
+/** Constants of the ACE unit rule (SPEC.md "The ACE unit rule"). */
+export const RULE_VERSION = 'ace-v1';
+export const CHANNELS = ['sms', 'email', 'push', 'wire'] as const;
+export type Channel = (typeof CHANNELS)[number];
+/** Reject reasons of the quarantine tables. */
+export const REJECT_REASONS = ['malformed_json', 'missing_field', 'invalid_value', 'conflicting_duplicate'] as const;
+export type RejectReason = (typeof REJECT_REASONS)[number];
+/** raw_line in a rejects table is cut to this many bytes, at a UTF-8 boundary. */
+export const RAW_LINE_MAX_BYTES = 1024;

@@ -1,0 +1,135 @@
+/**
+ * The shared recipe of the three raw-stream jobs: list the arrival-hour window, let DuckDB read,
+ * validate, number, deduplicate and date-filter the lines (src/sql/ingest_*.sql), check the reject
+ * rate, and stage the table partition plus the `<stream>_rejects` partition.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { BadInputError } from '../errors.js';
+import { plain } from '../log.js';
+import { BusinessDate, hourPath, tooLateBefore, windowOf } from '../time/time.js';
+import { IngestCounts, StreamSpec, renderIngestCounts, renderIngestKept, renderIngestPrepare, renderIngestRejects } from '../sql/ingest.js';
+import { TableDef } from '../rules/tables.js';
+import { JobContext } from './context.js';
+
+export interface IngestPlan {
+  spec: StreamSpec;
+  table: TableDef;
+  rejectsTable: TableDef;
+  date: BusinessDate;
+  /** Arrival hours to read, and the subset this date owns. */
+  readHours: Date[];
+  ownedHours: Date[];
+}
+
+export interface RawFile {
+  key: string;
+  size: number;
+  version: string;
+  arrivalHour: Date;
+  owned: boolean;
+}
+
+/** Lists the raw objects of the window, in arrival order (hour, then key). */
+export async function listRawFiles(ctx: JobContext, stream: string, hours: Date[], owned: Date[]): Promise<RawFile[]> {
+  const ownedSet = new Set(owned.map((h) => h.getTime()));
+  const perHour = await Promise.all(
+    hours.map(async (h) => {
+      const objects = await ctx.store.list(`raw/${stream}/${hourPath(h)}/`);
+      return objects.map((o) => ({ ...o, arrivalHour: h, owned: ownedSet.has(h.getTime()) }));
+    }),
+  );
+  return perHour.flat();
+}
+
+async function loadFileTable(ctx: JobContext, files: RawFile[], latenessHours: number): Promise<void> {
+  await ctx.db.run(`CREATE OR REPLACE TEMP TABLE ingest_files_raw (file_index DOUBLE, source_file VARCHAR, arrival_hour VARCHAR, owned BOOLEAN, too_late_before VARCHAR)`);
+  await ctx.db.append(
+    'ingest_files_raw',
+    files.map((f, i) => [i, f.key, f.arrivalHour.toISOString(), f.owned, tooLateBefore(f.arrivalHour, latenessHours).toISOString()]),
+  );
+  await ctx.db.run(`CREATE OR REPLACE TEMP TABLE ingest_files AS
+    SELECT file_index::INTEGER AS file_index, source_file, arrival_hour::TIMESTAMPTZ AS arrival_hour, owned,
+           too_late_before::TIMESTAMPTZ AS too_late_before
+    FROM ingest_files_raw`);
+}
+
+/** Finds which file DuckDB could not read, by reading them one at a time (only on the failure path). */
+async function findUnreadable(ctx: JobContext, files: RawFile[], paths: string[]): Promise<{ file: RawFile; error: string } | null> {
+  for (const [i, p] of paths.entries()) {
+    try {
+      await ctx.db.run(
+        `SELECT count(*) FROM read_csv($p, columns = {'line': 'VARCHAR'}, header = false, auto_detect = false, delim = E'\\x01\\x02', quote = '', escape = '', new_line = '\\n', max_line_size = 16777216, store_rejects = true)`,
+        { p: [p] },
+      );
+    } catch (err) {
+      return { file: files[i], error: (err as Error).message.split('\n')[0] };
+    }
+  }
+  return null;
+}
+
+export interface IngestResult {
+  counts: IngestCounts;
+  files: number;
+  rejectRate: number;
+}
+
+/** Runs the ingest recipe and stages its partitions; throws BadInputError over the reject threshold. */
+export async function ingest(ctx: JobContext, plan: IngestPlan): Promise<IngestResult> {
+  const { spec, date } = plan;
+  const files = await listRawFiles(ctx, spec.stream, plan.readHours, plan.ownedHours);
+  ctx.log.info({ event: 'raw.listed', files: files.length, hours: plan.readHours.length }, `reading ${files.length} raw files of ${spec.stream}`);
+  let paths = await ctx.store.localPaths(files.map((f) => f.key), path.join(ctx.scratch, 'raw'));
+  await loadFileTable(ctx, files, ctx.config.latenessHours);
+  if (paths.length === 0) {
+    // read_csv needs at least one file: an empty placeholder gives the same (empty) result.
+    const empty = path.join(ctx.scratch, 'empty.ndjson');
+    fs.writeFileSync(empty, '');
+    paths = [empty];
+  }
+
+  const w = windowOf(date);
+  const [start, end] = spec.dateField ? [w.startUtc.toISOString(), w.endUtc.toISOString()] : ['-infinity', 'infinity'];
+  const [readSql, linesSql, outcomeSql] = renderIngestPrepare(spec);
+  try {
+    await ctx.db.setVariables({ ingest_paths: paths, ingest_start: start, ingest_end: end });
+    await ctx.db.run(readSql);
+  } catch (err) {
+    const bad = await findUnreadable(ctx, files, paths);
+    if (bad) {
+      throw new BadInputError(
+        `cannot read raw file ${ctx.store.describe(bad.file.key)} (${bad.error}); its lines cannot be counted, so nothing was published. Replace or remove the file, then rerun`,
+        { job: ctx.job, date, path: bad.file.key },
+        { cause: err },
+      );
+    }
+    throw err;
+  }
+  await ctx.db.run(linesSql);
+  await ctx.db.run(outcomeSql);
+
+  const [countsRow] = await ctx.db.all<Record<string, string | number>>(renderIngestCounts(spec));
+  const counts = Object.fromEntries(Object.entries(countsRow).map(([k, v]) => [k, Number(v)])) as unknown as IngestCounts;
+  const rejectRate = counts.owned_nonblank === 0 ? 0 : counts.owned_rejected / counts.owned_nonblank;
+  ctx.log.info({ event: 'rejects.counted', ...plain(counts), reject_rate: rejectRate }, `${spec.stream}: ${counts.kept} kept, ${counts.owned_rejected} rejected, ${counts.duplicates} duplicates, ${counts.other_date} other dates, ${counts.too_late} too late`);
+  if (counts.too_late > 0) {
+    ctx.warn(`${counts.too_late} ${spec.stream} events arrived after their date's window had closed (lateness ${ctx.config.latenessHours} h) and can never reach a partition; see the run summary`, { too_late: counts.too_late });
+  }
+
+  if (rejectRate > ctx.config.maxRejectRate) {
+    const examples = await ctx.db.all<{ source_file: string; line_number: number; reason: string; field: string | null }>(
+      `SELECT source_file, line_number, reason, field FROM (${renderIngestRejects()}) WHERE reason <> 'conflicting_duplicate' LIMIT 3`,
+      { run_id: ctx.runId, dt: date },
+    );
+    const where = examples.map((e) => `${e.source_file}:${e.line_number} ${e.reason}${e.field ? `(${e.field})` : ''}`).join('; ');
+    throw new BadInputError(
+      `${counts.owned_rejected} of ${counts.owned_nonblank} ${spec.stream} lines in the hours ${date} owns were rejected (${(rejectRate * 100).toFixed(2)}% > ACE_MAX_REJECT_RATE ${(ctx.config.maxRejectRate * 100).toFixed(2)}%); nothing was published. First: ${where}. Fix the producer or the files, or raise ACE_MAX_REJECT_RATE deliberately, then rerun`,
+      { job: ctx.job, date },
+    );
+  }
+
+  await ctx.stage(plan.rejectsTable, date, renderIngestRejects(), { run_id: ctx.runId, dt: date });
+  await ctx.stage(plan.table, date, renderIngestKept(spec, plan.table.partitionKey), { run_id: ctx.runId, dt: date }, { meta: { counts, files: files.length } });
+  return { counts, files: files.length, rejectRate };
+}

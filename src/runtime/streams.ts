@@ -1,0 +1,46 @@
+/** The three raw streams of SPEC.md "Raw input": required fields in the table's order. */
+import { StreamSpec } from '../sql/ingest.js';
+
+export const ATTEMPTED: StreamSpec = {
+  stream: 'notification_attempted',
+  fields: [
+    { name: 'event_id', kind: 'id' },
+    { name: 'notification_id', kind: 'id' },
+    { name: 'client_id', kind: 'id' },
+    { name: 'customer_id', kind: 'id' },
+    { name: 'experience_id', kind: 'id' },
+    { name: 'channel', kind: 'channel' },
+    { name: 'attempted_at', kind: 'timestamp' },
+  ],
+  dateField: 'attempted_at',
+  key: 'event_id',
+  orderBy: ['notification_id', 'attempted_at', 'event_id'],
+};
+
+export const DELIVERED: StreamSpec = {
+  stream: 'notification_delivered',
+  fields: [
+    { name: 'event_id', kind: 'id' },
+    { name: 'notification_id', kind: 'id' },
+    { name: 'channel', kind: 'channel' },
+    { name: 'delivered_at', kind: 'timestamp' },
+  ],
+  dateField: 'delivered_at',
+  key: 'event_id',
+  orderBy: ['notification_id', 'delivered_at', 'event_id'],
+};
+
+export const EXPERIENCE_CONFIG: StreamSpec = {
+  stream: 'experience_config',
+  fields: [
+    { name: 'experience_id', kind: 'id' },
+    { name: 'experience_name', kind: 'name' },
+    { name: 'outcome_id', kind: 'id' },
+    { name: 'outcome_name', kind: 'name' },
+    { name: 'client_id', kind: 'id' },
+    { name: 'updated_at', kind: 'timestamp' },
+  ],
+  dateField: null,
+  key: null,
+  orderBy: ['experience_id', 'arrival_hour', 'source_file', 'line_number'],
+};
