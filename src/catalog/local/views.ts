@@ -1,0 +1,29 @@
+/**
+ * Reading side of the local catalog: one DuckDB view per table over the Parquet files of its current
+ * partition versions (through the `_current.json` pointers), plus the two SPEC.md views.
+ */
+import path from 'node:path';
+import { Db, sqlIdent, sqlString } from '../../engine/duckdb.js';
+import { ObjectStore } from '../../lake/objectStore.js';
+import { listPointers } from '../../lake/publish.js';
+import { TABLES, TableDef } from '../../rules/tables.js';
+import { loadSql } from '../../sql/sql.js';
+
+/** The SELECT a view over these files runs; a table with no partition yet is an empty typed relation. */
+export function tableSelect(def: TableDef, files: string[]): string {
+  const cols = def.columns.map((c) => sqlIdent(c.name)).join(', ');
+  if (files.length === 0) {
+    return `SELECT ${def.columns.map((c) => `NULL::${c.type} AS ${sqlIdent(c.name)}`).join(', ')} WHERE false`;
+  }
+  return `SELECT ${cols} FROM read_parquet([${files.map(sqlString).join(', ')}], hive_partitioning = false)`;
+}
+
+/** Creates a view per table (current versions only) and the two catalog views. */
+export async function registerViews(db: Db, store: ObjectStore, scratchDir: string): Promise<void> {
+  for (const def of Object.values(TABLES) as TableDef[]) {
+    const pointers = await listPointers(store, def);
+    const files = await store.localPaths(pointers.flatMap((p) => p.files), path.join(scratchDir, def.name));
+    await db.run(`CREATE OR REPLACE VIEW ${sqlIdent(def.name)} AS ${tableSelect(def, files)}`);
+  }
+  await db.run(loadSql('views'));
+}

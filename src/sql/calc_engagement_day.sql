@@ -1,0 +1,22 @@
+-- calc_engagement_day: rule step 1 (engagement) for one date E.
+-- Grain: calc_delivered_day has one row per distinct delivered notification_id on E; calc_attributed
+--   one row per such notification with its earliest attempt in [E − lookback, E].
+-- Inputs: variables calc_delivered_files (notification_delivered dt=E) and calc_attempted_files
+--   (notification_attempted for the lookback dates that exist).
+-- Ties: the earliest delivered_at (then smallest event_id) gives the delivery's time and channel; the
+--   earliest attempted_at (then smallest event_id) gives client, customer, experience and channel.
+CREATE OR REPLACE TEMP TABLE calc_delivered_day AS
+SELECT notification_id,
+  min(delivered_at) AS engaged_at,
+  arg_min(channel, {'at': delivered_at, 'id': event_id}) AS channel
+FROM read_parquet(getvariable('calc_delivered_files'))
+GROUP BY notification_id;
+
+CREATE OR REPLACE TEMP TABLE calc_attributed AS
+SELECT a.notification_id,
+  arg_min({'client_id': a.client_id, 'customer_id': a.customer_id, 'experience_id': a.experience_id,
+           'channel': a.channel, 'event_id': a.event_id},
+          {'at': a.attempted_at, 'id': a.event_id}) AS first_attempt
+FROM read_parquet(getvariable('calc_attempted_files')) a
+SEMI JOIN calc_delivered_day d ON d.notification_id = a.notification_id
+GROUP BY a.notification_id;
