@@ -5,10 +5,12 @@ import { notificationAttemptedDaily } from './notification_attempted_daily.js';
 import { notificationDeliveredDaily } from './notification_delivered_daily.js';
 import { outcomeExperienceLookupDaily } from './outcome_experience_lookup_daily.js';
 import { aceUnitCalcDaily } from './ace_unit_calc_daily.js';
+import { dimCustomerDaily } from './dim_customer_daily.js';
 
 export const JOBS: Partial<Record<JobName, JobDefinition>> = {
   notification_attempted_daily: notificationAttemptedDaily,
   notification_delivered_daily: notificationDeliveredDaily,
   outcome_experience_lookup_daily: outcomeExperienceLookupDaily,
   ace_unit_calc_daily: aceUnitCalcDaily,
+  dim_customer_daily: dimCustomerDaily,
 };
