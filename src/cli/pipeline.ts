@@ -1,0 +1,108 @@
+/**
+ * `npm run pipeline -- daily --date D | daily --from A --to B | daily | monthly --month M`.
+ * A backfill runs date by date in order and stops at the first failure, naming the job and date;
+ * the same command run again resumes after the dates it already completed.
+ */
+import { Command } from 'commander';
+import { UsageError } from '../errors.js';
+import { DAILY_GRAPH, MONTHLY_GRAPH } from '../graph/graph.js';
+import { runGraph } from '../graph/runner.js';
+import { openDates } from '../graph/schedule.js';
+import { JobResult } from '../runtime/job.js';
+import { BusinessDate, datesBetween } from '../time/time.js';
+import { cliMain, withServices } from './main.js';
+import { requireDate, requireMonth } from './args.js';
+import { formatRows } from './format.js';
+
+function summary(results: JobResult[]): string {
+  const rows = results.map((r) => ({
+    period: r.date ?? r.month,
+    job: r.job,
+    status: r.status,
+    rows: r.rows,
+    seconds: (r.elapsedMs / 1000).toFixed(1),
+    warnings: r.warnings.length,
+  }));
+  return formatRows(rows, 'table');
+}
+
+function report(results: JobResult[], json: boolean): void {
+  if (json) for (const r of results) process.stdout.write(`${JSON.stringify(r)}\n`);
+  else process.stdout.write(`\n${summary(results)}`);
+}
+
+cliMain(async () => {
+  const program = new Command('pipeline')
+    .argument('<graph>', 'daily or monthly')
+    .option('--date <YYYY-MM-DD>', 'one business date (daily)')
+    .option('--from <YYYY-MM-DD>', 'first date of a backfill (daily)')
+    .option('--to <YYYY-MM-DD>', 'last date of a backfill (daily)')
+    .option('--month <YYYY-MM>', 'billing month (monthly)')
+    .option('--allow-partial', 'monthly: export a month that is not complete, marked partial')
+    .option('--restart', 'backfill: start again from --from instead of resuming')
+    .exitOverride()
+    .configureOutput({ writeErr: () => undefined });
+  try {
+    program.parse(process.argv);
+  } catch (err) {
+    throw new UsageError((err as Error).message.replace(/^error: /, ''));
+  }
+  const [graph] = program.args;
+  const o = program.opts<{ date?: string; from?: string; to?: string; month?: string; allowPartial?: boolean; restart?: boolean }>();
+  return withServices(async (services, config, log) => {
+    const json = config.logFormat === 'json';
+    const all: JobResult[] = [];
+    if (graph === 'monthly') {
+      const month = requireMonth(o.month, '--month', 'pipeline monthly');
+      all.push(...(await runGraph(services, MONTHLY_GRAPH, { month, flags: { allowPartial: !!o.allowPartial } })));
+      report(all, json);
+      return 0;
+    }
+    if (graph !== 'daily') throw new UsageError(`unknown graph ${JSON.stringify(graph)}: use daily or monthly`);
+
+    let dates: BusinessDate[];
+    let stateKey: string | null = null;
+    if (o.date) {
+      if (o.from || o.to) throw new UsageError('use either --date or --from/--to, not both');
+      dates = [requireDate(o.date, '--date', 'pipeline daily')];
+    } else if (o.from || o.to) {
+      const from = requireDate(o.from, '--from', 'pipeline daily');
+      const to = requireDate(o.to, '--to', 'pipeline daily');
+      if (to < from) throw new UsageError(`--to ${to} is before --from ${from}`);
+      dates = datesBetween(from, to);
+      stateKey = `_state/backfill/${from}_${to}.json`;
+      const done: string[] = o.restart ? [] : JSON.parse((await services.store.readText(stateKey)) ?? '{"completed":[]}').completed;
+      if (done.length > 0) {
+        log.info({ event: 'backfill.resumed', completed: done.length }, `resuming: ${done.length} date(s) already completed by an earlier run (--restart to redo them)`);
+        dates = dates.filter((d) => !done.includes(d));
+      }
+    } else {
+      const lastKey = '_state/daily_last_run.json';
+      const last = JSON.parse((await services.store.readText(lastKey)) ?? 'null') as { at: string } | null;
+      const now = new Date();
+      dates = openDates(now, config.latenessHours, last ? new Date(last.at) : null);
+      log.info({ event: 'schedule.dates', dates: dates.join(',') }, `scheduled run: dates with an open window: ${dates.join(', ') || 'none'}`);
+      for (const date of dates) all.push(...(await runGraph(services, DAILY_GRAPH, { date })));
+      await services.store.writeText(lastKey, JSON.stringify({ at: now.toISOString(), dates }));
+      report(all, json);
+      return 0;
+    }
+
+    const completed: string[] = stateKey ? JSON.parse((await services.store.readText(stateKey)) ?? '{"completed":[]}').completed : [];
+    for (const date of dates) {
+      try {
+        all.push(...(await runGraph(services, DAILY_GRAPH, { date })));
+      } catch (err) {
+        if (!json && all.length > 0) process.stdout.write(`\n${summary(all)}`);
+        if (stateKey) throw Object.assign(err as Error, { message: `${(err as Error).message} (backfill stopped at ${date}; run the same command again to resume)` });
+        throw err;
+      }
+      if (stateKey) {
+        completed.push(date);
+        await services.store.writeText(stateKey, JSON.stringify({ completed }));
+      }
+    }
+    report(all, json);
+    return 0;
+  });
+});
