@@ -1,0 +1,301 @@
+/**
+ * The Step Functions definitions: committed files match the generator, pass asl-validator, and run in
+ * aws-local-stepfunctions with local handlers standing in for ECS, SNS, Athena and the SFN SDK call.
+ */
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import aslValidator from 'asl-validator';
+import { DAILY_JOBS, MONTHLY_JOBS, type JobName } from '../../src/graph/graph';
+import {
+  DAILY_MAP_STATE,
+  TRANSIENT_ERRORS,
+  fillPlaceholders,
+  placeholdersOf,
+  renderedDefinitions,
+  taskDefinitionPlaceholder,
+  type Json,
+} from '../../src/graph/stepfunctions';
+
+// aws-local-stepfunctions v3 calls Promise.withResolvers, which Node 20 lacks.
+const P = Promise as unknown as { withResolvers?: () => unknown };
+if (typeof P.withResolvers !== 'function') {
+  P.withResolvers = function withResolvers<T>() {
+    let resolve!: (v: T) => void;
+    let reject!: (e: unknown) => void;
+    const promise = new Promise<T>((res, rej) => {
+      resolve = res;
+      reject = rej;
+    });
+    return { promise, resolve, reject };
+  };
+}
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { StateMachine } = require('aws-local-stepfunctions') as typeof import('aws-local-stepfunctions');
+
+const ROOT = resolve(__dirname, '../..');
+const committed = (path: string) => readFileSync(resolve(ROOT, path), 'utf8');
+const defs = Object.fromEntries(renderedDefinitions().map((d) => [d.name, d]));
+
+/** Values Terraform would supply (orchestration module); the handlers below check they arrive. */
+const VALUES: Record<string, Json> = {
+  cluster_arn: 'arn:aws:ecs:us-east-1:123456789012:cluster/ace-unit',
+  subnet_ids: ['subnet-a', 'subnet-b'],
+  security_group_ids: ['sg-1'],
+  assign_public_ip: 'DISABLED',
+  alerts_topic_arn: 'arn:aws:sns:us-east-1:123456789012:ace-unit-alerts',
+  athena_workgroup: 'ace-unit',
+  daily_state_machine_arn: 'arn:aws:states:us-east-1:123456789012:stateMachine:ace-unit-daily',
+  ...Object.fromEntries(
+    [...DAILY_JOBS, ...MONTHLY_JOBS].map((j) => [taskDefinitionPlaceholder(j), `arn:aws:ecs:us-east-1:123456789012:task-definition/ace-unit-${j}`]),
+  ),
+};
+
+function machine(name: 'daily' | 'monthly') {
+  const sm = new StateMachine(JSON.parse(fillPlaceholders(committed(defs[name].path), VALUES)), {
+    validationOptions: { checkPaths: true, checkArn: true },
+  });
+  const context = { Execution: { Id: `arn:aws:states:us-east-1:123456789012:execution:ace-unit-${name}:test` } };
+  return { run: (input: Json, options: RunOptions = {}) => sm.run(input, { ...options, context }) };
+}
+type RunOptions = NonNullable<Parameters<InstanceType<typeof StateMachine>['run']>[1]>;
+
+class AwsError extends Error {
+  constructor(name: string, message: string) {
+    super(message);
+    this.name = name;
+  }
+}
+
+interface RunTaskInput {
+  Cluster: string;
+  TaskDefinition: string;
+  NetworkConfiguration: { AwsvpcConfiguration: { Subnets: string[] } };
+  Overrides: { ContainerOverrides: { Name: string; Command: string[]; Environment?: { Name: string; Value: string }[] }[] };
+}
+
+/** Local ECS: records every container command; `behaviour` may throw for a job's nth attempt. */
+function fakeCluster(jobs: readonly JobName[], behaviour: (job: JobName, attempt: number, command: string[]) => void = () => {}) {
+  const calls: string[][] = [];
+  const envs: Record<string, string>[] = [];
+  const attempts = new Map<JobName, number>();
+  const handlers = Object.fromEntries(
+    jobs.map((job) => [
+      job,
+      (input: Json) => {
+        const req = input as unknown as RunTaskInput;
+        expect(req.Cluster).toBe(VALUES.cluster_arn);
+        expect(req.TaskDefinition).toBe(VALUES[taskDefinitionPlaceholder(job)]);
+        expect(req.NetworkConfiguration.AwsvpcConfiguration.Subnets).toEqual(VALUES.subnet_ids);
+        const override = req.Overrides.ContainerOverrides[0];
+        expect(override.Name).toBe('job');
+        const n = (attempts.get(job) ?? 0) + 1;
+        attempts.set(job, n);
+        calls.push(override.Command);
+        envs.push(Object.fromEntries((override.Environment ?? []).map((e) => [e.Name, e.Value])));
+        behaviour(job, n, override.Command);
+        return { Tasks: [{ LastStatus: 'STOPPED', Containers: [{ ExitCode: 0 }] }] };
+      },
+    ]),
+  );
+  return { calls, envs, handlers };
+}
+
+function fakeSns() {
+  const published: { Subject: string; message: Record<string, unknown> }[] = [];
+  const handler = (input: Json) => {
+    const req = input as { TopicArn: string; Subject: string; Message: string };
+    expect(req.TopicArn).toBe(VALUES.alerts_topic_arn);
+    published.push({ Subject: req.Subject, message: JSON.parse(req.Message) });
+    return { MessageId: 'm-1' };
+  };
+  const steps = [...DAILY_JOBS, ...MONTHLY_JOBS, 'plan_open_dates', 'plan_previous_month'];
+  return { published, handlers: Object.fromEntries(steps.map((s) => [`Notify ${s} failure`, handler])) };
+}
+
+const athenaResult = (value: string) => ({ ResultSet: { Rows: [{ Data: [{ VarCharValue: 'header' }] }, { Data: [{ VarCharValue: value }] }] } });
+const athenaHandlers = (value: string, planState: string, readState: string) => ({
+  [planState]: (input: Json) => {
+    expect((input as { WorkGroup: string }).WorkGroup).toBe(VALUES.athena_workgroup);
+    return { QueryExecution: { QueryExecutionId: 'q-1', Status: { State: 'SUCCEEDED' } } };
+  },
+  [readState]: (input: Json) => {
+    expect(input).toEqual({ QueryExecutionId: 'q-1' });
+    return athenaResult(value);
+  },
+});
+
+const NO_PAUSE = Object.fromEntries([...DAILY_JOBS, ...MONTHLY_JOBS].map((j) => [j, 0]));
+
+describe('committed definitions', () => {
+  test.each(renderedDefinitions())('$path is up to date with src/graph (else run npx tsx src/graph/write-definitions.ts)', ({ path, text }) => {
+    expect(committed(path)).toBe(text);
+  });
+
+  test.each(renderedDefinitions())('$name passes asl-validator', ({ text }) => {
+    const { isValid, errorsText } = aslValidator(JSON.parse(text));
+    if (!isValid) throw new Error(`asl-validator: ${errorsText('\n')}`);
+  });
+
+  test.each(renderedDefinitions())('$name: every ECS task retries transient errors only and has a Catch', ({ text }) => {
+    const tasks: Record<string, Record<string, unknown>>[] = [];
+    JSON.parse(text, (_k, v) => {
+      if (v && typeof v === 'object' && v.Resource === 'arn:aws:states:::ecs:runTask.sync') tasks.push(v);
+      return v;
+    });
+    expect(tasks.length).toBeGreaterThan(0);
+    for (const task of tasks) {
+      const retried = (task.Retry as unknown as { ErrorEquals: string[] }[]).flatMap((r) => r.ErrorEquals);
+      expect(retried).toEqual(expect.arrayContaining([...TRANSIENT_ERRORS]));
+      expect(retried).not.toContain('States.ALL');
+      expect(retried).not.toContain('States.TaskFailed');
+      expect(task.Catch).toEqual([expect.objectContaining({ ErrorEquals: ['States.ALL'] })]);
+    }
+  });
+
+  test('every placeholder is supplied by the orchestration module', () => {
+    const module = readFileSync(resolve(ROOT, 'infrastructure/modules/orchestration/main.tf'), 'utf8');
+    for (const { text } of renderedDefinitions()) {
+      for (const name of placeholdersOf(text)) {
+        if (name.startsWith('task_definition_')) continue; // built in a for expression over the jobs
+        expect(module).toMatch(new RegExp(`\\b${name}\\s*=`));
+      }
+      expect(() => fillPlaceholders(text, VALUES)).not.toThrow();
+    }
+    expect(module).toContain('task_definition_${job}');
+  });
+});
+
+describe('daily state machine, run locally', () => {
+  test('a green backfill runs every job once per date, dates in order, calc after both ingests', async () => {
+    const ecs = fakeCluster(DAILY_JOBS);
+    const sns = fakeSns();
+    const dates = ['2026-03-07', '2026-03-08'];
+    const out = await machine('daily').run({ dates }, { overrides: { taskResourceLocalHandlers: { ...ecs.handlers, ...sns.handlers } } }).result;
+    expect(out).toEqual({ dates });
+    expect(sns.published).toEqual([]);
+    expect(ecs.calls).toHaveLength(DAILY_JOBS.length * dates.length);
+    const order = ecs.calls.map((c) => `${c[2]} ${c[0]}`);
+    for (const [i, date] of dates.entries()) {
+      const slice = order.slice(i * DAILY_JOBS.length, (i + 1) * DAILY_JOBS.length);
+      expect(slice.every((s) => s.startsWith(date))).toBe(true);
+      expect(slice.at(-1)).toBe(`${date} ace_unit_calc_daily`);
+      expect(new Set(slice)).toEqual(new Set(DAILY_JOBS.map((j) => `${date} ${j}`)));
+    }
+    expect(ecs.calls[0]).toEqual([expect.any(String), '--date', '2026-03-07']);
+  });
+
+  test('a failed ingest job: calc never starts, SNS names the job, date and error, the execution fails', async () => {
+    const ecs = fakeCluster(DAILY_JOBS, (job) => {
+      // No double quotes in the cause: the local States.JsonToString does not escape nested strings (AWS does).
+      if (job === 'notification_attempted_daily') throw new AwsError('States.TaskFailed', 'StopCode EssentialContainerExited, exit code 1');
+    });
+    const sns = fakeSns();
+    // One date: aws-local-stepfunctions keeps starting queued Map items after one fails (AWS does not).
+    const run = machine('daily').run(
+      { dates: ['2026-03-07'] },
+      { overrides: { taskResourceLocalHandlers: { ...ecs.handlers, ...sns.handlers }, retryIntervalOverrides: NO_PAUSE } },
+    );
+    await expect(run.result).rejects.toMatchObject({
+      cause: { name: 'JobFailed', message: expect.stringContaining('notification_attempted_daily failed for date 2026-03-07: States.TaskFailed') },
+    });
+    const jobsRun = ecs.calls.map((c) => c[0]);
+    expect(jobsRun).not.toContain('ace_unit_calc_daily');
+    expect(jobsRun.filter((j) => j === 'notification_attempted_daily')).toHaveLength(1); // TaskFailed is not retried
+    expect(sns.published).toHaveLength(1);
+    expect(sns.published[0].Subject).toBe('ace-unit: notification_attempted_daily failed');
+    expect(sns.published[0].message).toMatchObject({
+      job: 'notification_attempted_daily',
+      date: '2026-03-07',
+      error: { Error: 'States.TaskFailed', Cause: expect.stringContaining('EssentialContainerExited') },
+    });
+  });
+
+  test('a transient ECS error is absorbed by the retry', async () => {
+    const ecs = fakeCluster(DAILY_JOBS, (job, attempt) => {
+      if (job === 'notification_delivered_daily' && attempt === 1) throw new AwsError('ECS.AmazonECSException', 'Rate exceeded');
+    });
+    const sns = fakeSns();
+    const out = await machine('daily').run(
+      { dates: ['2026-03-08'] },
+      { overrides: { taskResourceLocalHandlers: { ...ecs.handlers, ...sns.handlers }, retryIntervalOverrides: NO_PAUSE } },
+    ).result;
+    expect(out).toEqual({ dates: ['2026-03-08'] });
+    expect(ecs.calls.filter((c) => c[0] === 'notification_delivered_daily')).toHaveLength(2);
+    expect(ecs.calls.at(-1)).toEqual(['ace_unit_calc_daily', '--date', '2026-03-08']);
+    expect(sns.published).toEqual([]);
+  });
+
+  test('the scheduled form ({}) plans the open dates with Athena and runs them oldest first', async () => {
+    const ecs = fakeCluster(DAILY_JOBS);
+    const planned = ['2026-03-06', '2026-03-07', '2026-03-08'];
+    const handlers = { ...ecs.handlers, ...fakeSns().handlers, ...athenaHandlers(JSON.stringify(planned), 'Plan open dates', 'Read open dates') };
+    const out = await machine('daily').run({}, { overrides: { taskResourceLocalHandlers: handlers } }).result;
+    expect(out).toEqual({ dates: planned });
+    expect([...new Set(ecs.calls.map((c) => c[2]))]).toEqual(planned);
+  });
+
+  test('the Map state processes one date at a time', () => {
+    const daily = JSON.parse(defs.daily.text);
+    expect(daily.States[DAILY_MAP_STATE]).toMatchObject({ Type: 'Map', MaxConcurrency: 1, ItemsPath: '$.dates' });
+  });
+});
+
+describe('monthly state machine, run locally', () => {
+  test('waits for a running daily execution, then runs both exports for the month with the final flag', async () => {
+    const ecs = fakeCluster(MONTHLY_JOBS);
+    let listed = 0;
+    const handlers = {
+      ...ecs.handlers,
+      ...fakeSns().handlers,
+      'List running daily executions': (input: Json) => {
+        expect(input).toMatchObject({ StateMachineArn: VALUES.daily_state_machine_arn, StatusFilter: 'RUNNING' });
+        listed += 1;
+        return { Executions: listed === 1 ? [{ ExecutionArn: 'arn:running' }] : [] };
+      },
+    };
+    const out = await machine('monthly').run(
+      { month: '2026-02', final: true },
+      { overrides: { taskResourceLocalHandlers: handlers, waitTimeOverrides: { 'Wait for the daily run': 0 } } },
+    ).result;
+    expect(out).toMatchObject({ month: '2026-02', final: true });
+    expect(listed).toBe(2);
+    expect(ecs.calls.map((c) => c.join(' ')).sort()).toEqual(MONTHLY_JOBS.map((j) => `${j} --month 2026-02`).sort());
+    expect(ecs.envs).toEqual([{ ACE_EXPORT_FINAL: 'true' }, { ACE_EXPORT_FINAL: 'true' }]);
+  });
+
+  test('the scheduled form ({"final": false}) exports the previous month, not final', async () => {
+    const ecs = fakeCluster(MONTHLY_JOBS);
+    const handlers = {
+      ...ecs.handlers,
+      ...fakeSns().handlers,
+      ...athenaHandlers('2026-02', 'Plan previous month', 'Read previous month'),
+      'List running daily executions': () => ({ Executions: [] }),
+    };
+    await machine('monthly').run({ final: false }, { overrides: { taskResourceLocalHandlers: handlers } }).result;
+    expect(ecs.calls.map((c) => c.slice(1))).toEqual([
+      ['--month', '2026-02'],
+      ['--month', '2026-02'],
+    ]);
+    expect(ecs.envs).toEqual([{ ACE_EXPORT_FINAL: 'false' }, { ACE_EXPORT_FINAL: 'false' }]);
+  });
+
+  test('a failed export notifies with the month and fails the execution', async () => {
+    const ecs = fakeCluster(MONTHLY_JOBS, (job) => {
+      if (job === 'ace_unit_monthly_output') throw new AwsError('States.TaskFailed', 'reconciliation mismatch');
+    });
+    const sns = fakeSns();
+    const handlers = { ...ecs.handlers, ...sns.handlers, 'List running daily executions': () => ({ Executions: [] }) };
+    await expect(machine('monthly').run({ month: '2026-02', final: false }, { overrides: { taskResourceLocalHandlers: handlers } }).result).rejects.toMatchObject({
+      cause: { name: 'JobFailed' },
+    });
+    expect(sns.published.map((p) => p.message)).toEqual([expect.objectContaining({ job: 'ace_unit_monthly_output', month: '2026-02' })]);
+  });
+
+  test('an input without the final flag is refused before any job runs', async () => {
+    const ecs = fakeCluster(MONTHLY_JOBS);
+    await expect(machine('monthly').run({ month: '2026-02' }, { overrides: { taskResourceLocalHandlers: ecs.handlers } }).result).rejects.toMatchObject({
+      cause: { name: 'InvalidInput' },
+    });
+    expect(ecs.calls).toEqual([]);
+  });
+});
