@@ -1,0 +1,19 @@
+output "daily_state_machine_arn" {
+  description = "Daily state machine ARN."
+  value       = aws_sfn_state_machine.daily.arn
+}
+
+output "monthly_state_machine_arn" {
+  description = "Monthly state machine ARN."
+  value       = aws_sfn_state_machine.monthly.arn
+}
+
+output "alerts_topic_arn" {
+  description = "SNS topic that job failures and alarms publish to."
+  value       = aws_sns_topic.alerts.arn
+}
+
+output "state_machine_role_arn" {
+  description = "Role the state machines run as."
+  value       = aws_iam_role.state_machines.arn
+}

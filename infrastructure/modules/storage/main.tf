@@ -1,0 +1,174 @@
+# Raw (landing), lake (tables + Athena results) and exports buckets: private, SSE-KMS, TLS only.
+
+data "aws_caller_identity" "current" {}
+data "aws_partition" "current" {}
+
+locals {
+  buckets = {
+    raw     = "${var.name}-raw-${data.aws_caller_identity.current.account_id}"
+    lake    = "${var.name}-lake-${data.aws_caller_identity.current.account_id}"
+    exports = "${var.name}-exports-${data.aws_caller_identity.current.account_id}"
+  }
+}
+
+resource "aws_kms_key" "data" {
+  description             = "${var.name}: raw, lake and exports buckets, Athena results"
+  enable_key_rotation     = true
+  deletion_window_in_days = 30
+}
+
+resource "aws_kms_alias" "data" {
+  name          = "alias/${var.name}-data"
+  target_key_id = aws_kms_key.data.key_id
+}
+
+resource "aws_s3_bucket" "this" {
+  for_each = local.buckets
+
+  bucket = each.value
+}
+
+resource "aws_s3_bucket_public_access_block" "this" {
+  for_each = aws_s3_bucket.this
+
+  bucket                  = each.value.id
+  block_public_acls       = true
+  block_public_policy     = true
+  ignore_public_acls      = true
+  restrict_public_buckets = true
+}
+
+resource "aws_s3_bucket_ownership_controls" "this" {
+  for_each = aws_s3_bucket.this
+
+  bucket = each.value.id
+  rule {
+    object_ownership = "BucketOwnerEnforced"
+  }
+}
+
+resource "aws_s3_bucket_server_side_encryption_configuration" "this" {
+  for_each = aws_s3_bucket.this
+
+  bucket = each.value.id
+  rule {
+    apply_server_side_encryption_by_default {
+      sse_algorithm     = "aws:kms"
+      kms_master_key_id = aws_kms_key.data.arn
+    }
+    bucket_key_enabled = true
+  }
+}
+
+# Exports are what Finance bills from: keep every version of them.
+resource "aws_s3_bucket_versioning" "exports" {
+  bucket = aws_s3_bucket.this["exports"].id
+  versioning_configuration {
+    status = "Enabled"
+  }
+}
+
+resource "aws_s3_bucket_policy" "tls_only" {
+  for_each = aws_s3_bucket.this
+
+  bucket = each.value.id
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Sid       = "DenyInsecureTransport"
+      Effect    = "Deny"
+      Principal = "*"
+      Action    = "s3:*"
+      Resource  = [each.value.arn, "${each.value.arn}/*"]
+      Condition = { Bool = { "aws:SecureTransport" = "false" } }
+    }]
+  })
+
+  depends_on = [aws_s3_bucket_public_access_block.this]
+}
+
+resource "aws_s3_bucket_lifecycle_configuration" "raw" {
+  bucket = aws_s3_bucket.this["raw"].id
+
+  rule {
+    id     = "age-raw-landing-files"
+    status = "Enabled"
+    filter {
+      prefix = "raw/"
+    }
+    transition {
+      days          = 30
+      storage_class = "STANDARD_IA"
+    }
+    expiration {
+      days = var.raw_retention_days
+    }
+    abort_incomplete_multipart_upload {
+      days_after_initiation = 7
+    }
+  }
+}
+
+resource "aws_s3_bucket_lifecycle_configuration" "lake" {
+  bucket = aws_s3_bucket.this["lake"].id
+
+  # A rerun publishes a new run prefix (<table>/<key>=<value>/<run_id>/) and the publisher tags the
+  # objects of the run it replaced with ace-superseded=true; they stay readable for in-flight queries,
+  # then go. The current run of every partition is never tagged, so it is never expired.
+  rule {
+    id     = "expire-superseded-run-prefixes"
+    status = "Enabled"
+    filter {
+      and {
+        prefix = "${var.lake_prefix}/tables/"
+        tags   = { "ace-superseded" = "true" }
+      }
+    }
+    expiration {
+      days = var.superseded_run_retention_days
+    }
+  }
+
+  rule {
+    id     = "abort-incomplete-uploads"
+    status = "Enabled"
+    filter {
+      prefix = "${var.lake_prefix}/"
+    }
+    abort_incomplete_multipart_upload {
+      days_after_initiation = 2
+    }
+  }
+
+  rule {
+    id     = "expire-athena-results"
+    status = "Enabled"
+    filter {
+      prefix = "${var.athena_results_prefix}/"
+    }
+    expiration {
+      days = var.athena_results_retention_days
+    }
+  }
+}
+
+resource "aws_s3_bucket_lifecycle_configuration" "exports" {
+  bucket = aws_s3_bucket.this["exports"].id
+
+  rule {
+    id     = "age-old-export-versions"
+    status = "Enabled"
+    filter {
+      prefix = "exports/"
+    }
+    noncurrent_version_transition {
+      noncurrent_days = 30
+      storage_class   = "STANDARD_IA"
+    }
+    abort_incomplete_multipart_upload {
+      days_after_initiation = 7
+    }
+  }
+
+  depends_on = [aws_s3_bucket_versioning.exports]
+}
