@@ -3,8 +3,6 @@
  * warehouse and awkward names), experiences (one left unconfigured) and the daily traffic profile.
  * All pure: the same counts give the same world.
  */
-import { CHANNELS } from './format';
-
 export interface Client {
   id: string;
   name: string;
@@ -125,9 +123,8 @@ export function spread(total: number, weights: readonly number[]): number[] {
   });
 }
 
-/** Channel mix: sms 40 %, email 30 %, push 20 %, wire 10 % (cumulative, for pickWeighted). */
+/** Channel mix over format.CHANNELS: sms 40 %, email 30 %, push 20 %, wire 10 % (cumulative, for pickWeighted). */
 export const CHANNEL_CUMULATIVE = [0.4, 0.7, 0.9, 1.0];
-export { CHANNELS };
 
 /** Header of the warehouse extract (SPEC.md "Lookup jobs"). */
 export const DIM_CUSTOMER_HEADER = ['client_id', 'client_name', 'billing_account_id', 'is_test', 'status', 'updated_at'] as const;
