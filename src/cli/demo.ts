@@ -1,0 +1,78 @@
+/**
+ * `npm run demo`: generates a month of realistic raw traffic (March 2026, with its DST day) into the
+ * lake (ACE_LAKE_ROOT, default ./lake), runs the daily graph for every date of the month, then the
+ * monthly graph, and prints where the exports are with a short per-client summary.
+ * Options: --month YYYY-MM, --events-per-day N, --seed N.
+ */
+import path from 'node:path';
+import { Command } from 'commander';
+import { generate } from '../gen/generator.js';
+import { DAILY_GRAPH, MONTHLY_GRAPH } from '../graph/graph.js';
+import { runGraph } from '../graph/runner.js';
+import { runJob } from '../runtime/run.js';
+import { JOBS } from '../../jobs/index.js';
+import { UsageError } from '../errors.js';
+import { addDays, datesBetween, firstDayOf, lastDayOf } from '../time/time.js';
+import { cliMain, withServices } from './main.js';
+import { requireMonth } from './args.js';
+import { formatRows } from './format.js';
+
+cliMain(async () => {
+  const program = new Command('demo')
+    .option('--month <YYYY-MM>', 'month to generate and bill', '2026-03')
+    .option('--events-per-day <n>', 'attempted notifications per day', '400')
+    .option('--seed <n>', 'generator seed', '7')
+    .exitOverride()
+    .configureOutput({ writeErr: () => undefined });
+  try {
+    program.parse(process.argv);
+  } catch (err) {
+    throw new UsageError((err as Error).message.replace(/^error: /, ''));
+  }
+  const o = program.opts<{ month: string; eventsPerDay: string; seed: string }>();
+  const month = requireMonth(o.month, '--month', 'demo');
+  const eventsPerDay = Number(o.eventsPerDay);
+  const seed = Number(o.seed);
+  if (!Number.isInteger(eventsPerDay) || eventsPerDay < 1) throw new UsageError('--events-per-day must be a positive whole number');
+  if (!Number.isInteger(seed)) throw new UsageError('--seed must be a whole number');
+  process.env.ACE_LAKE_ROOT ||= path.resolve('lake');
+  if (process.env.ACE_LAKE_ROOT.startsWith('s3://')) throw new UsageError('the demo writes generated data: point ACE_LAKE_ROOT at a local folder');
+  const root = path.resolve(process.env.ACE_LAKE_ROOT);
+  const first = firstDayOf(month);
+  const last = lastDayOf(month);
+  process.stderr.write(`Generating ${month} (${eventsPerDay} notifications a day, seed ${seed}) into ${root} …\n`);
+  const gen = await generate({ root, seed, from: addDays(first, -3), to: addDays(last, 2), eventsPerDay, clean: true });
+  process.stderr.write(`  ${gen.files.total} raw files written\n`);
+
+  return withServices(async (services) => {
+    const started = Date.now();
+    // The lookback days before the month need only their ingest and lookup jobs (their own month is
+    // not billed here); then every date of the month runs the whole daily graph, oldest first.
+    for (const date of datesBetween(addDays(first, -3), addDays(first, -1))) {
+      process.stderr.write(`lookback ${date} …\n`);
+      for (const node of DAILY_GRAPH.nodes.filter((n) => n.job !== 'ace_unit_calc_daily')) await runJob(services, JOBS[node.job], { date });
+    }
+    for (const date of datesBetween(first, last)) {
+      process.stderr.write(`daily ${date} …\n`);
+      await runGraph(services, DAILY_GRAPH, { date });
+    }
+    await runGraph(services, MONTHLY_GRAPH, { month });
+    const db = await services.engine.connect();
+    try {
+      const exportKey = `ace_unit_monthly_output/billing_month=${month}/ace_units_${month}.csv`;
+      const financeKey = `ace_unit_monthly_outcome_experience_output/billing_month=${month}/ace_units_by_outcome_experience_${month}.csv`;
+      const [exportPath] = await services.exportStore.localPaths([exportKey], root);
+      const rows = await db.all(
+        `SELECT client_id, client_name, is_billable, ace_units, delivered_notifications, attempted_notifications FROM read_csv($p, header = true, all_varchar = true) ORDER BY client_id`,
+        { p: exportPath },
+      );
+      process.stdout.write(`\nACE units for ${month} (${((Date.now() - started) / 1000).toFixed(1)} s for ${datesBetween(addDays(first, -3), last).length} daily runs and the monthly exports)\n\n`);
+      process.stdout.write(formatRows(rows, 'table'));
+      process.stdout.write(`\nExports:\n  ${services.exportStore.describe(exportKey)}\n  ${services.exportStore.describe(financeKey)}\n`);
+      process.stdout.write(`Explore: npm run query -- "select * from ace_unit_audit limit 10"${process.env.ACE_LAKE_ROOT === path.resolve('lake') ? '' : ` (with ACE_LAKE_ROOT=${root})`}\n`);
+    } finally {
+      db.close();
+    }
+    return 0;
+  });
+});
