@@ -15,6 +15,10 @@ WITH raw AS (
   SELECT file_index, pos, line,
     CASE WHEN line IS NULL OR trim(line, E' \t\r') = '' THEN 'blank'
          WHEN NOT json_valid(line) THEN 'malformed'
+         -- DuckDB's parser accepts trailing commas and NaN/Infinity, which JSON forbids: outside string
+         -- literals (blanked first, only on lines that look suspicious) they make the line malformed.
+         WHEN regexp_matches(line, ',\s*[\]}]|[Nn][Aa][Nn]|[Ii][Nn][Ff]')
+          AND regexp_matches(regexp_replace(line, '"(\\.|[^"\\])*"', '""', 'g'), ',\s*[\]}]|[Nn][Aa][Nn]|[Ii][Nn][Ff]') THEN 'malformed'
          WHEN json_type(line) <> 'OBJECT' THEN 'malformed'
          ELSE 'json' END AS kind
   FROM raw
