@@ -1,0 +1,204 @@
+/**
+ * infrastructure/ and pipeline/ checked by real tools when terraform is on PATH (fmt -check,
+ * init -backend=false against the local provider mirror, validate, test with a mocked provider), and
+ * always by structural checks over the HCL (@cdktf/hcl2json) and a line-based read of buildspec.yml.
+ */
+import { spawnSync } from 'node:child_process';
+import { cpSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parse } from '@cdktf/hcl2json';
+import { ALL_JOBS } from '../../src/graph/graph';
+
+const ROOT = resolve(__dirname, '../..');
+const STACKS = ['infrastructure', 'pipeline'] as const;
+
+const hasTerraform = spawnSync('terraform', ['version'], { encoding: 'utf8' }).status === 0;
+if (!hasTerraform) {
+  // Visible on purpose: the real checks did not run here.
+  console.warn(
+    '\n*** terraform is not on PATH: skipping terraform fmt/init/validate/test; running the structural HCL checks only. ***\n',
+  );
+}
+
+function terraform(cwd: string, args: string[], configFile: string) {
+  const res = spawnSync('terraform', args, {
+    cwd,
+    encoding: 'utf8',
+    env: { ...process.env, TF_CLI_CONFIG_FILE: configFile, TF_IN_AUTOMATION: '1', CHECKPOINT_DISABLE: '1', NO_COLOR: '1' },
+    timeout: 120_000,
+  });
+  if (res.status !== 0) throw new Error(`terraform ${args.join(' ')} failed in ${cwd}:\n${res.stdout}\n${res.stderr}`);
+  return res.stdout;
+}
+
+(hasTerraform ? describe : describe.skip).each(STACKS)('terraform on %s/', (stack) => {
+  const source = join(ROOT, stack);
+  const configFile = join(source, '.terraformrc');
+  let work: string;
+
+  beforeAll(() => {
+    // A copy, so init never writes .terraform/ or a lock file into the repository.
+    work = mkdtempSync(join(tmpdir(), `ace-tf-${stack}-`));
+    cpSync(source, work, { recursive: true, filter: (src) => !/[\\/]\.terraform([\\/]|$)|\.tfstate/.test(src) });
+    terraform(work, ['init', '-backend=false', '-input=false'], configFile);
+  }, 120_000);
+  afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+  test('fmt -check -recursive', () => {
+    terraform(source, ['fmt', '-check', '-recursive', '-diff'], configFile);
+  });
+  test('validate', () => {
+    expect(terraform(work, ['validate', '-no-color'], configFile)).toContain('Success');
+  });
+  test('test (mock_provider "aws")', () => {
+    const out = terraform(work, ['test', '-no-color'], configFile);
+    expect(out).toMatch(/Success! \d+ passed, 0 failed/);
+  }, 120_000);
+});
+
+type Hcl = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+async function hclOf(dir: string): Promise<Hcl[]> {
+  const files = readdirSync(dir).filter((f) => f.endsWith('.tf'));
+  return Promise.all(files.map((f) => parse(f, readFileSync(join(dir, f), 'utf8')) as Promise<Hcl>));
+}
+const locals = (docs: Hcl[]) => Object.assign({}, ...docs.flatMap((d) => d.locals ?? []));
+const resources = (docs: Hcl[], type: string) =>
+  Object.assign({}, ...docs.map((d) => d.resource?.[type] ?? {})) as Record<string, Hcl[]>;
+
+describe('structural checks (hcl2json)', () => {
+  const mod = (name: string) => join(ROOT, 'infrastructure/modules', name);
+
+  test('every job of the graph has a task definition and its own task role', async () => {
+    const compute = await hclOf(mod('compute'));
+    expect(Object.keys(locals(compute).jobs).sort()).toEqual([...ALL_JOBS].sort());
+    const [td] = resources(compute, 'aws_ecs_task_definition').job;
+    const [role] = resources(compute, 'aws_iam_role').task;
+    expect(td.for_each).toBe('${local.jobs}');
+    expect(role.for_each).toBe('${local.jobs}');
+    expect(td.task_role_arn).toBe('${aws_iam_role.task[each.key].arn}');
+    expect(td.ephemeral_storage).toBeDefined();
+    for (const job of Object.values(locals(compute).jobs) as Hcl[]) {
+      expect(job.cpu).toBeGreaterThanOrEqual(256);
+      expect(job.memory).toBeGreaterThanOrEqual(512);
+      expect(job.ephemeral_gib).toBeGreaterThanOrEqual(21);
+    }
+  });
+
+  test('task roles name their actions: no wildcard actions, writes only under the job\'s own prefixes', async () => {
+    const compute = await hclOf(mod('compute'));
+    const policy = JSON.stringify(locals(compute).task_policies);
+    expect(policy).not.toMatch(/"[a-z0-9-]+:\*"|\\"\*\\"|Action\s*=\s*\\"\*/);
+    const jobs = locals(compute).jobs as Record<string, { writes: string[]; reads: string[] }>;
+    // Reads never overlap another job's writes except where the graph says so (calc reads the ingests).
+    const writers = new Map<string, string>();
+    for (const [job, j] of Object.entries(jobs)) for (const t of j.writes) {
+      expect(writers.get(t)).toBeUndefined(); // one writer per table
+      writers.set(t, job);
+    }
+    expect(jobs.ace_unit_calc_daily.reads.sort()).toEqual(['notification_attempted', 'notification_delivered']);
+  });
+
+  test('schedules use America/New_York', async () => {
+    const scheduling = await hclOf(mod('scheduling'));
+    expect(locals(scheduling).timezone).toBe('America/New_York');
+    const [schedule] = resources(scheduling, 'aws_scheduler_schedule').this;
+    expect(schedule.schedule_expression_timezone).toBe('${local.timezone}');
+    expect(Object.values(locals(scheduling).schedules).map((s) => (s as Hcl).expression)).toEqual(
+      expect.arrayContaining(['cron(15 4 * * ? *)', 'cron(0 5 1 * ? *)', 'cron(0 6 3 * ? *)']),
+    );
+    const alarms = await hclOf(mod('alarms'));
+    expect(resources(alarms, 'aws_scheduler_schedule').freshness[0].schedule_expression_timezone).toBe('America/New_York');
+  });
+
+  test.each([
+    ['infrastructure/modules/storage', 3],
+    ['pipeline', 2],
+  ])('%s: buckets block public access and deny non-TLS requests', async (dir, count) => {
+    const docs = await hclOf(join(ROOT, dir));
+    const [bpa] = resources(docs, 'aws_s3_bucket_public_access_block').this;
+    for (const key of ['block_public_acls', 'block_public_policy', 'ignore_public_acls', 'restrict_public_buckets']) expect(bpa[key]).toBe(true);
+    expect(bpa.for_each).toBe('${aws_s3_bucket.this}');
+    const [policy] = resources(docs, 'aws_s3_bucket_policy').tls_only;
+    expect(policy.for_each).toBe('${aws_s3_bucket.this}');
+    expect(policy.policy).toMatch(/Effect\s*=\s*"Deny"/);
+    expect(policy.policy).toContain('"aws:SecureTransport" = "false"');
+    expect(Object.keys(locals(docs).buckets)).toHaveLength(count);
+  });
+});
+
+/** The subset of YAML a buildspec uses: top-level keys, `phases.<phase>.commands` lists. */
+function buildspecPhases(text: string): { version: string | null; phases: Record<string, string[]> } {
+  let version: string | null = null;
+  const phases: Record<string, string[]> = {};
+  let section = '';
+  let phase = '';
+  let inCommands = false;
+  for (const raw of text.split('\n')) {
+    if (/^\s*(#.*)?$/.test(raw)) continue;
+    const indent = raw.length - raw.trimStart().length;
+    const line = raw.trim();
+    if (indent === 0) {
+      section = line.replace(/:.*$/, '');
+      if (section === 'version') version = line.split(':')[1].trim();
+      inCommands = false;
+      continue;
+    }
+    if (section !== 'phases') continue;
+    if (indent === 2 && line.endsWith(':')) {
+      phase = line.slice(0, -1);
+      phases[phase] = [];
+      inCommands = false;
+    } else if (indent === 4) {
+      inCommands = line === 'commands:';
+    } else if (inCommands && line.startsWith('- ')) {
+      phases[phase].push(line.slice(2));
+    }
+  }
+  return { version, phases };
+}
+
+describe('buildspec.yml', () => {
+  const spec = buildspecPhases(readFileSync(join(ROOT, 'buildspec.yml'), 'utf8'));
+  const all = Object.values(spec.phases).flat().join('\n');
+
+  test('version 0.2 with install, pre_build, build and post_build phases in that order', () => {
+    expect(spec.version).toBe('0.2');
+    expect(Object.keys(spec.phases)).toEqual(['install', 'pre_build', 'build', 'post_build']);
+    for (const commands of Object.values(spec.phases)) expect(commands.length).toBeGreaterThan(0);
+  });
+
+  test('tests run before the image is built: npm ci, then npm test', () => {
+    const pre = spec.phases.pre_build;
+    expect(pre.findIndex((c) => c.startsWith('npm ci'))).toBeLessThan(pre.findIndex((c) => c.startsWith('npm test')));
+    expect(pre.some((c) => c.startsWith('npm test'))).toBe(true);
+  });
+
+  test('the image is built and pushed to ECR, tagged by commit', () => {
+    expect(all).toMatch(/IMAGE_TAG="\$\{CODEBUILD_RESOLVED_SOURCE_VERSION/);
+    expect(spec.phases.build.join('\n')).toMatch(/docker build .*"\$IMAGE_REPO_URL:\$IMAGE_TAG"/);
+    expect(spec.phases.post_build.join('\n')).toMatch(/docker push "\$IMAGE_REPO_URL:\$IMAGE_TAG"/);
+    expect(all).toContain('ecr get-login-password');
+  });
+
+  test.each(['pipeline/buildspecs/plan.yml', 'pipeline/buildspecs/apply.yml'])('%s runs terraform', (file) => {
+    const { version, phases } = buildspecPhases(readFileSync(join(ROOT, file), 'utf8'));
+    expect(version).toBe('0.2');
+    const commands = phases.build.join('\n');
+    expect(commands).toContain('terraform init');
+    expect(commands).toMatch(file.endsWith('plan.yml') ? /terraform plan .*-out=tfplan/ : /terraform apply -input=false tfplan/);
+  });
+});
+
+describe('Dockerfile', () => {
+  const text = readFileSync(join(ROOT, 'Dockerfile'), 'utf8');
+  test('multi-stage on Node 22, production deps only, non-root, the job CLI as entrypoint', () => {
+    expect(text.match(/^FROM /gm)?.length).toBeGreaterThanOrEqual(2);
+    expect(text).toMatch(/ARG NODE_IMAGE=node:22/);
+    expect(text).toContain('npm run build');
+    expect(text).toMatch(/npm ci --omit=dev/);
+    expect(text).toMatch(/^USER node$/m);
+    expect(text).toContain('ENTRYPOINT ["node", "dist/src/cli/job.js"]');
+  });
+});
