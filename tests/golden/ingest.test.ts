@@ -338,6 +338,14 @@ describe('rejects', () => {
     expect((await query<{ line_number: string; reason: string }>(lake, rejectsSql(D))).map((x) => [x.line_number, x.reason])).toEqual([['2', 'malformed_json']]);
   });
 
+  // BUG: a file with CRLF line ends (JSON allows \r as whitespace) makes DuckDB's line reader fail,
+  // so the whole job fails as "cannot read raw file" instead of reading the lines.
+  test.failing('BUG: CRLF line ends are read like LF (the \\r is JSON whitespace)', async () => {
+    writeRaw(lake, A, '2026-03-10T14', 'crlf.ndjson', [`${JSON.stringify(attempt('1', '2026-03-10T14:00:00Z'))}\r`, '\r', `${JSON.stringify(attempt('2', '2026-03-10T14:00:00Z'))}\r`]);
+    const r = await run(lake, JOB, { date: D });
+    expect(r.details).toMatchObject({ lines_read: 3, blank: 1, kept: 2 });
+  });
+
   test('raw_line is cut to at most 1024 bytes at a UTF-8 boundary', async () => {
     const long = `{"event_id": "${'x'.repeat(2000)}`; // ASCII, malformed
     const accented = `{"event_id": "${'é'.repeat(2000)}`;
