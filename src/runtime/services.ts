@@ -16,7 +16,8 @@ export async function openStore(location: StoreLocation, variable: string): Prom
     case 'local':
       return new LocalObjectStore(location.root);
     case 's3': {
-      throw new ConfigError(`${variable}=s3://${location.bucket}/${location.prefix}: the S3 lake is not available in this build; use a local folder`);
+      const { S3ObjectStore } = await import('../lake/s3/s3ObjectStore.js');
+      return new S3ObjectStore(location.bucket, location.prefix);
     }
     default: {
       const never: never = location;

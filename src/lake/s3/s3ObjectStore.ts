@@ -1,0 +1,198 @@
+/**
+ * ObjectStore over S3. Keys are relative to `prefix` inside `bucket`.
+ * The endpoint comes from the SDK's standard settings (AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL),
+ * path-style addressing is forced when ACE_S3_FORCE_PATH_STYLE=true, and credentials come only
+ * from the SDK's default provider chain.
+ */
+import fs from 'node:fs';
+import fsp from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import {
+  DeleteObjectsCommand,
+  GetObjectCommand,
+  ListObjectsV2Command,
+  ListObjectsV2CommandOutput,
+  PutObjectCommand,
+  S3Client,
+} from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
+import { StorageError } from '../../errors.js';
+import { ObjectInfo, ObjectStore } from '../objectStore.js';
+
+const DOWNLOAD_CONCURRENCY = 8;
+const DELETE_BATCH = 1000;
+/** Multipart part size: 8 MiB parts allow objects up to ~80 GB (10,000 parts) and stay below small emulators' body limits. */
+const PART_SIZE = 8 * 1024 * 1024;
+
+function isNotFound(err: unknown): boolean {
+  const e = err as { name?: string; Code?: string; $metadata?: { httpStatusCode?: number } } | null;
+  if (!e) return false;
+  if (e.name === 'NoSuchKey' || e.Code === 'NoSuchKey') return true;
+  // A missing bucket is a configuration problem, not an absent object.
+  return e.$metadata?.httpStatusCode === 404 && e.name !== 'NoSuchBucket' && e.Code !== 'NoSuchBucket';
+}
+
+function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message || err.name : String(err);
+}
+
+/** Runs `fn` over `items` with at most `limit` calls in flight, keeping results in order. */
+async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T, i: number) => Promise<R>): Promise<R[]> {
+  const out = new Array<R>(items.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i], i);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
+}
+
+export class S3ObjectStore implements ObjectStore {
+  private readonly client: S3Client;
+  private readonly prefix: string;
+
+  constructor(
+    readonly bucket: string,
+    prefix: string,
+    client?: S3Client,
+  ) {
+    this.prefix = prefix.replace(/^\/+|\/+$/g, '');
+    this.client = client ?? new S3Client({ forcePathStyle: process.env.ACE_S3_FORCE_PATH_STYLE === 'true' });
+  }
+
+  private fullKey(key: string): string {
+    if (key.split('/').some((part) => part === '..')) throw new StorageError(`key ${key} escapes the lake root ${this.describe('')}`, { path: key });
+    return this.prefix ? `${this.prefix}/${key}` : key;
+  }
+
+  private relKey(full: string): string {
+    return this.prefix ? full.slice(this.prefix.length + 1) : full;
+  }
+
+  private fail(action: string, key: string, err: unknown): StorageError {
+    const where = this.describe(key);
+    return new StorageError(`cannot ${action} ${where}: ${messageOf(err)}`, { path: where }, { cause: err });
+  }
+
+  describe(key: string): string {
+    return `s3://${[this.bucket, this.prefix, key].filter(Boolean).join('/')}`;
+  }
+
+  async list(prefix: string): Promise<ObjectInfo[]> {
+    const out: ObjectInfo[] = [];
+    const fullPrefix = this.prefix ? `${this.prefix}/${prefix}` : prefix;
+    let token: string | undefined;
+    try {
+      do {
+        const page: ListObjectsV2CommandOutput = await this.client.send(
+          new ListObjectsV2Command({ Bucket: this.bucket, Prefix: fullPrefix, ContinuationToken: token }),
+        );
+        for (const o of page.Contents ?? []) {
+          if (!o.Key || !o.Key.startsWith(fullPrefix)) continue;
+          out.push({ key: this.relKey(o.Key), size: o.Size ?? 0, version: o.ETag ?? '' });
+        }
+        token = page.IsTruncated ? page.NextContinuationToken : undefined;
+      } while (token);
+    } catch (err) {
+      throw this.fail('list', prefix, err);
+    }
+    return out.sort((a, b) => Buffer.compare(Buffer.from(a.key), Buffer.from(b.key)));
+  }
+
+  async readText(key: string): Promise<string | null> {
+    try {
+      const res = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.fullKey(key) }));
+      if (!res.Body) return '';
+      return await res.Body.transformToString('utf8');
+    } catch (err) {
+      if (isNotFound(err)) return null;
+      if (err instanceof StorageError) throw err;
+      throw this.fail('read', key, err);
+    }
+  }
+
+  async writeText(key: string, body: string): Promise<void> {
+    // A single PutObject is atomic on S3: readers see the old or the new object, never a part.
+    try {
+      await this.client.send(
+        new PutObjectCommand({ Bucket: this.bucket, Key: this.fullKey(key), Body: body, ContentType: 'application/json; charset=utf-8' }),
+      );
+    } catch (err) {
+      if (err instanceof StorageError) throw err;
+      throw this.fail('write', key, err);
+    }
+  }
+
+  async putFile(localPath: string, key: string): Promise<void> {
+    try {
+      const upload = new Upload({
+        client: this.client,
+        params: { Bucket: this.bucket, Key: this.fullKey(key), Body: fs.createReadStream(localPath) },
+        queueSize: 4,
+        partSize: PART_SIZE,
+      });
+      await upload.done();
+    } catch (err) {
+      if (err instanceof StorageError) throw err;
+      throw this.fail(`store ${localPath} as`, key, err);
+    }
+    await fsp.rm(localPath, { force: true });
+  }
+
+  async localPaths(keys: string[], scratchDir: string): Promise<string[]> {
+    return mapLimit(keys, DOWNLOAD_CONCURRENCY, async (key) => {
+      const target = path.resolve(scratchDir, ...key.split('/'));
+      const root = path.resolve(scratchDir);
+      if (!target.startsWith(root + path.sep)) throw new StorageError(`key ${key} escapes the scratch folder ${root}`, { path: key });
+      try {
+        await fsp.mkdir(path.dirname(target), { recursive: true });
+        const res = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.fullKey(key) }));
+        if (!res.Body) throw new Error('empty response body');
+        const body = res.Body as NodeJS.ReadableStream;
+        await new Promise<void>((resolve, reject) => {
+          const out = fs.createWriteStream(target);
+          body.on('error', reject);
+          out.on('error', reject);
+          out.on('finish', () => resolve());
+          body.pipe(out);
+        });
+        return target;
+      } catch (err) {
+        if (err instanceof StorageError) throw err;
+        throw this.fail(`download to ${target}`, key, err);
+      }
+    });
+  }
+
+  async scratchDir(runId: string): Promise<string> {
+    const dir = path.join(os.tmpdir(), 'ace-unit-scratch', runId);
+    await fsp.mkdir(dir, { recursive: true });
+    return dir;
+  }
+
+  async deletePrefix(prefix: string): Promise<void> {
+    const objects = await this.list(prefix);
+    for (let i = 0; i < objects.length; i += DELETE_BATCH) {
+      const batch = objects.slice(i, i + DELETE_BATCH);
+      try {
+        const res = await this.client.send(
+          new DeleteObjectsCommand({
+            Bucket: this.bucket,
+            Delete: { Objects: batch.map((o) => ({ Key: this.fullKey(o.key) })), Quiet: true },
+          }),
+        );
+        if (res.Errors && res.Errors.length > 0) {
+          const first = res.Errors[0];
+          throw new Error(`${res.Errors.length} object(s) not deleted, first ${first.Key}: ${first.Code} ${first.Message ?? ''}`.trim());
+        }
+      } catch (err) {
+        if (err instanceof StorageError) throw err;
+        throw this.fail('delete', prefix, err);
+      }
+    }
+  }
+}

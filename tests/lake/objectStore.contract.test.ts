@@ -1,0 +1,289 @@
+/**
+ * One contract for the ObjectStore port, run against every adapter: the local folder and S3.
+ * S3 runs against fauxqs (an in-memory S3-API server) started by this test on 127.0.0.1;
+ * nothing here reaches the network beyond the loopback interface.
+ */
+import { ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import fsp from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { CreateBucketCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { ObjectStore } from '../../src/lake/objectStore.js';
+import { LocalObjectStore } from '../../src/lake/local/localObjectStore.js';
+import { S3ObjectStore } from '../../src/lake/s3/s3ObjectStore.js';
+import { publishPartition, readPointer, Pointer } from '../../src/lake/publish.js';
+import { TABLES } from '../../src/rules/tables.js';
+import { StorageError } from '../../src/errors.js';
+import { openStore } from '../../src/runtime/services.js';
+
+interface Harness {
+  store: ObjectStore;
+  /** Removes what the store wrote. */
+  cleanup(): Promise<void>;
+}
+
+/** Runs `fn` over `items` with at most `limit` in flight. */
+async function each<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: limit }, async () => {
+      while (next < items.length) await fn(items[next++]);
+    }),
+  );
+}
+
+const pointersSeen: Record<string, Pointer> = {};
+
+function objectStoreContract(name: string, make: () => Promise<Harness>, extra?: { firstListPage?: (prefix: string) => Promise<{ truncated: boolean }> }): void {
+  describe(`ObjectStore contract: ${name}`, () => {
+    let h: Harness;
+    let store: ObjectStore;
+    let tmp: string;
+
+    beforeAll(async () => {
+      h = await make();
+      store = h.store;
+      tmp = await fsp.mkdtemp(path.join(os.tmpdir(), 'ace-contract-src-'));
+    });
+
+    afterAll(async () => {
+      await h?.cleanup();
+      if (tmp) await fsp.rm(tmp, { recursive: true, force: true });
+    });
+
+    test('writeText then readText returns the same text (UTF-8), and a rewrite replaces it', async () => {
+      const body = JSON.stringify({ hello: 'wörld ✓', n: 1 });
+      await store.writeText('rw/a.json', body);
+      expect(await store.readText('rw/a.json')).toBe(body);
+      await store.writeText('rw/a.json', 'second');
+      expect(await store.readText('rw/a.json')).toBe('second');
+    });
+
+    test('readText of a missing key is null', async () => {
+      expect(await store.readText('missing/nothing-here.json')).toBeNull();
+      expect(await store.readText('rw/not-there.json')).toBeNull();
+    });
+
+    test('list(prefix) returns only that prefix, sorted by key bytewise, with size and version', async () => {
+      const keys = ['ls/p/b.txt', 'ls/p/B.txt', 'ls/p/a/z.txt', 'ls/p/a.txt', 'ls/p/_current.json', 'ls/q/x.txt', 'ls/p-other/y.txt'];
+      for (const k of keys) await store.writeText(k, `body of ${k}`);
+      const listed = await store.list('ls/p/');
+      expect(listed.map((o) => o.key)).toEqual(['ls/p/B.txt', 'ls/p/_current.json', 'ls/p/a.txt', 'ls/p/a/z.txt', 'ls/p/b.txt']);
+      for (const o of listed) {
+        expect(o.size).toBe(Buffer.byteLength(`body of ${o.key}`));
+        expect(typeof o.version).toBe('string');
+        expect(o.version.length).toBeGreaterThan(0);
+      }
+      expect((await store.list('ls/')).map((o) => o.key)).toEqual([...keys].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b))));
+      expect(await store.list('ls/none/')).toEqual([]);
+      expect(await store.list('no-such-top/')).toEqual([]);
+    });
+
+    test('list returns more than 1000 objects (pagination)', async () => {
+      const n = 1005;
+      const keys = Array.from({ length: n }, (_, i) => `many/k-${String(i).padStart(5, '0')}.txt`);
+      await each(keys, 32, (k) => store.writeText(k, 'x'));
+      if (extra?.firstListPage) expect((await extra.firstListPage('many/')).truncated).toBe(true);
+      const listed = await store.list('many/');
+      expect(listed).toHaveLength(n);
+      expect(listed.map((o) => o.key)).toEqual(keys);
+    });
+
+    test('putFile then localPaths round-trips the bytes, and the local source is consumed', async () => {
+      const bytes = crypto.randomBytes(256 * 1024 + 17);
+      const small = Buffer.from('PAR1 tiny');
+      const src1 = path.join(tmp, 'one.parquet');
+      const src2 = path.join(tmp, 'two.parquet');
+      await fsp.writeFile(src1, bytes);
+      await fsp.writeFile(src2, small);
+      await store.putFile(src1, 'files/run=r1/part-00000.parquet');
+      await store.putFile(src2, 'files/run=r1/part-00001.parquet');
+      expect(fs.existsSync(src1)).toBe(false);
+      expect(fs.existsSync(src2)).toBe(false);
+      const scratch = await store.scratchDir(`contract-${crypto.randomBytes(4).toString('hex')}`);
+      expect(fs.statSync(scratch).isDirectory()).toBe(true);
+      const keys = ['files/run=r1/part-00001.parquet', 'files/run=r1/part-00000.parquet'];
+      const locals = await store.localPaths(keys, scratch);
+      expect(locals).toHaveLength(2);
+      expect(locals.every((p) => path.isAbsolute(p) && p.endsWith(keys[locals.indexOf(p)].split('/').join(path.sep)))).toBe(true);
+      expect(Buffer.compare(await fsp.readFile(locals[0]), small)).toBe(0);
+      expect(Buffer.compare(await fsp.readFile(locals[1]), bytes)).toBe(0);
+      expect((await store.list('files/')).map((o) => [o.key, o.size])).toEqual([
+        ['files/run=r1/part-00000.parquet', bytes.length],
+        ['files/run=r1/part-00001.parquet', small.length],
+      ]);
+      await fsp.rm(scratch, { recursive: true, force: true });
+    });
+
+    test('putFile of a file larger than one upload part (multipart on S3) round-trips the bytes', async () => {
+      const big = crypto.randomBytes(17 * 1024 * 1024 + 3);
+      const src = path.join(tmp, 'big.parquet');
+      await fsp.writeFile(src, big);
+      await store.putFile(src, 'files/run=big/part-00000.parquet');
+      expect(fs.existsSync(src)).toBe(false);
+      const scratch = await store.scratchDir(`contract-big-${crypto.randomBytes(4).toString('hex')}`);
+      const [local] = await store.localPaths(['files/run=big/part-00000.parquet'], scratch);
+      expect(crypto.createHash('sha256').update(await fsp.readFile(local)).digest('hex')).toBe(crypto.createHash('sha256').update(big).digest('hex'));
+      await fsp.rm(scratch, { recursive: true, force: true });
+      await store.deletePrefix('files/run=big/');
+    });
+
+    test('deletePrefix removes every object under the prefix and nothing else', async () => {
+      for (const k of ['del/a.txt', 'del/sub/b.txt', 'del/sub/deep/c.txt', 'del-keep/d.txt', 'keep/e.txt']) await store.writeText(k, k);
+      await store.deletePrefix('del/');
+      expect(await store.list('del/')).toEqual([]);
+      expect(await store.readText('del/a.txt')).toBeNull();
+      expect(await store.readText('del-keep/d.txt')).toBe('del-keep/d.txt');
+      expect(await store.readText('keep/e.txt')).toBe('keep/e.txt');
+      await store.deletePrefix('never-existed/');
+    });
+
+    test('deletePrefix handles more than 1000 objects', async () => {
+      await store.deletePrefix('many/');
+      expect(await store.list('many/')).toEqual([]);
+    });
+
+    test('publishPartition then readPointer returns the published pointer', async () => {
+      const table = TABLES.notification_attempted_rejects;
+      const f = path.join(tmp, 'staged.parquet');
+      await fsp.writeFile(f, Buffer.from('PAR1 staged bytes PAR1'));
+      const published = await publishPartition(store, { table, value: '2024-03-01', files: [f], rows: 3, fingerprint: 'fp-1', meta: { as_of_date: '2024-03-01' } }, 'run-contract-1');
+      const read = await readPointer(store, table, '2024-03-01');
+      expect(read).toEqual(published);
+      expect(read?.files).toEqual(['tables/notification_attempted_rejects/dt=2024-03-01/run=run-contract-1/part-00000.parquet']);
+      expect(await store.readText('tables/notification_attempted_rejects/dt=2024-03-01/run=run-contract-1/_manifest.json')).not.toBeNull();
+      expect(await readPointer(store, table, '2024-03-02')).toBeNull();
+      pointersSeen[name] = read!;
+    });
+  });
+}
+
+// ---------- local adapter ----------
+objectStoreContract('local', async () => {
+  const root = await fsp.mkdtemp(path.join(os.tmpdir(), 'ace-contract-local-'));
+  const store = new LocalObjectStore(root);
+  return {
+    store,
+    cleanup: () => fsp.rm(root, { recursive: true, force: true }),
+  };
+});
+
+// ---------- S3 adapter on fauxqs ----------
+const BUCKET = 'ace-contract';
+let server: ChildProcessWithoutNullStreams | undefined;
+let client: S3Client | undefined;
+const savedEnv: Record<string, string | undefined> = {};
+
+async function startFauxqs(): Promise<number> {
+  const script = path.join(__dirname, 'fauxqs-setup.mjs');
+  const child = spawn(process.execPath, [script], { cwd: path.resolve(__dirname, '../..'), stdio: 'pipe' });
+  server = child;
+  return new Promise<number>((resolve, reject) => {
+    let out = '';
+    let err = '';
+    const timer = setTimeout(() => reject(new Error(`fauxqs did not start in 15s: ${err}`)), 15000);
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /FAUXQS_READY (\d+)/.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        resolve(Number(m[1]));
+      }
+    });
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`fauxqs exited with ${code}: ${err}`));
+    });
+  });
+}
+
+const FAKE_ENV: Record<string, string> = {
+  AWS_ACCESS_KEY_ID: 'test',
+  AWS_SECRET_ACCESS_KEY: 'test',
+  AWS_REGION: 'us-east-1',
+  AWS_EC2_METADATA_DISABLED: 'true',
+};
+
+objectStoreContract(
+  's3 (fauxqs)',
+  async () => {
+    for (const [k, v] of Object.entries(FAKE_ENV)) {
+      savedEnv[k] = process.env[k];
+      process.env[k] = v;
+    }
+    for (const k of ['AWS_SESSION_TOKEN', 'AWS_PROFILE']) {
+      savedEnv[k] = process.env[k];
+      delete process.env[k];
+    }
+    const port = await startFauxqs();
+    // Credentials come from the default chain (the fake env above); only endpoint and path style are explicit.
+    client = new S3Client({ endpoint: `http://127.0.0.1:${port}`, forcePathStyle: true, region: 'us-east-1' });
+    await client.send(new CreateBucketCommand({ Bucket: BUCKET }));
+    const store = new S3ObjectStore(BUCKET, 'lake/root', client);
+    return {
+      store,
+      // The server outlives this block (the specifics below use it); it is stopped in the top-level afterAll.
+      cleanup: async () => {},
+    };
+  },
+  {
+    firstListPage: async (prefix) => {
+      const page = await client!.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: `lake/root/${prefix}` }));
+      return { truncated: page.IsTruncated === true && (page.Contents?.length ?? 0) <= 1000 };
+    },
+  },
+);
+
+afterAll(async () => {
+  client?.destroy();
+  if (server && server.exitCode === null) {
+    const exited = new Promise((r) => server!.once('exit', r));
+    server.kill('SIGTERM');
+    await exited;
+  }
+  for (const [k, v] of Object.entries(savedEnv)) {
+    if (v === undefined) delete process.env[k];
+    else process.env[k] = v;
+  }
+});
+
+describe('S3ObjectStore specifics', () => {
+  test('SDK errors become StorageError with the s3:// location and the cause; a missing bucket is not a missing key', async () => {
+    const s = new S3ObjectStore('no-such-bucket-here', 'lake', client!);
+    const err = await s.writeText('a/b.json', '{}').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(StorageError);
+    expect((err as StorageError).message).toContain('s3://no-such-bucket-here/lake/a/b.json');
+    expect((err as StorageError).cause).toBeDefined();
+    expect(((err as StorageError).cause as Error).name).toBe('NoSuchBucket');
+    await expect(s.readText('a/b.json')).rejects.toBeInstanceOf(StorageError);
+    await expect(s.list('a/')).rejects.toBeInstanceOf(StorageError);
+  });
+
+  test('openStore builds the S3 adapter for an s3:// location', async () => {
+    const store = await openStore({ kind: 's3', bucket: 'my-bucket', prefix: 'lake' }, 'ACE_LAKE_ROOT');
+    expect(store).toBeInstanceOf(S3ObjectStore);
+    expect(store.describe('k')).toBe('s3://my-bucket/lake/k');
+  });
+
+  test('describe() is s3://bucket/prefix/key', () => {
+    const s = new S3ObjectStore('my-bucket', 'lake/root', new S3Client({ region: 'us-east-1', endpoint: 'http://127.0.0.1:9' }));
+    expect(s.describe('tables/x/_current.json')).toBe('s3://my-bucket/lake/root/tables/x/_current.json');
+    const bare = new S3ObjectStore('my-bucket', '', new S3Client({ region: 'us-east-1', endpoint: 'http://127.0.0.1:9' }));
+    expect(bare.describe('k.txt')).toBe('s3://my-bucket/k.txt');
+  });
+
+  test('local describe() is the absolute path', () => {
+    const root = path.join(os.tmpdir(), 'ace-describe');
+    expect(new LocalObjectStore(root).describe('a/b.txt')).toBe(path.join(root, 'a', 'b.txt'));
+  });
+
+  test('both adapters published the same pointer (apart from the publish time)', () => {
+    const names = Object.keys(pointersSeen);
+    expect(names).toEqual(['local', 's3 (fauxqs)']);
+    const strip = (p: Pointer) => ({ ...p, publishedAt: undefined });
+    expect(strip(pointersSeen['s3 (fauxqs)'])).toEqual(strip(pointersSeen.local));
+  });
+});
