@@ -77,9 +77,12 @@ export const aceUnitCalcDaily: JobDefinition = {
     const dates = datesBetween(first, asOf);
 
     const missing: string[] = [];
-    for (const d of dates) {
+    const inputVersions: string[] = [];
+    for (const d of datesBetween(addDays(first, -lookback), asOf)) {
       for (const t of [TABLES.notification_delivered, TABLES.notification_attempted]) {
-        if (!(await ctx.currentFiles(t, d))) missing.push(`${t.name} dt=${d}`);
+        const current = await ctx.currentFiles(t, d);
+        inputVersions.push(`${t.name}/${d}=${current?.pointer.runId ?? 'none'}`);
+        if (!current && d >= first) missing.push(`${t.name} dt=${d}`);
       }
     }
     if (missing.length > 0) {
@@ -94,6 +97,12 @@ export const aceUnitCalcDaily: JobDefinition = {
     }
     if (missingLookback.length > 0) {
       ctx.warn(`lookback partitions notification_attempted dt=${missingLookback.join(', ')} (before ${first}) are missing: deliveries early in ${month} may be unattributed`, { missing: missingLookback });
+    }
+
+    const fingerprint = JSON.stringify({ rule: RULE_VERSION, asOf, lookback, inputs: inputVersions });
+    if (await ctx.isUpToDate(TABLES.ace_unit_agg, month, fingerprint)) {
+      const audit = await ctx.currentFiles(TABLES.ace_unit_audit, month);
+      return { rows: audit?.pointer.rows ?? 0, upToDate: true, details: { billing_month: month, as_of_date: asOf } };
     }
 
     const engagementFiles: string[] = [];
@@ -113,7 +122,8 @@ export const aceUnitCalcDaily: JobDefinition = {
     const params = { month, as_of: asOf, rule_version: RULE_VERSION, run_id: ctx.runId };
     const meta = { as_of_date: asOf, rule_version: RULE_VERSION };
     const audit = await ctx.stage(TABLES.ace_unit_audit, month, sqlFile('calc_audit'), params, { meta });
-    const agg = await ctx.stage(TABLES.ace_unit_agg, month, sqlFile('calc_agg'), params, { meta });
+    // agg is staged last: its pointer carries the fingerprint that makes an identical rerun a no-op.
+    const agg = await ctx.stage(TABLES.ace_unit_agg, month, sqlFile('calc_agg'), params, { meta, fingerprint });
     const totalUnattributed = Object.values(unattributed).reduce((a, b) => a + b, 0);
     ctx.log.info({ event: 'calc.summary', units: audit.rows, agg_rows: agg.rows, days_rebuilt: rebuilt, unattributed: totalUnattributed }, `${month} as of ${asOf}: ${audit.rows} ACE units, ${totalUnattributed} unattributed deliveries, ${rebuilt} day(s) rebuilt`);
     return { rows: audit.rows, details: { billing_month: month, as_of_date: asOf, ace_units: audit.rows, agg_rows: agg.rows, days_rebuilt: rebuilt, unattributed_by_date: unattributed } };

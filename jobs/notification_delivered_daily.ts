@@ -19,6 +19,6 @@ export const notificationDeliveredDaily: JobDefinition = {
       readHours: readHours(date, ctx.config.latenessHours),
       ownedHours: ownedHours(date),
     });
-    return { rows: r.counts.kept, details: { ...r.counts, files: r.files, reject_rate: r.rejectRate } };
+    return { rows: r.counts.kept ?? 0, upToDate: r.upToDate, details: { ...r.counts, files: r.files, reject_rate: r.rejectRate } };
   },
 };

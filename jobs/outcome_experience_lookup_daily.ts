@@ -23,6 +23,6 @@ export const outcomeExperienceLookupDaily: JobDefinition = {
       readHours: hours,
       ownedHours: hours,
     });
-    return { rows: r.counts.kept, details: { ...r.counts, files: r.files, reject_rate: r.rejectRate } };
+    return { rows: r.counts.kept ?? 0, upToDate: r.upToDate, details: { ...r.counts, files: r.files, reject_rate: r.rejectRate } };
   },
 };

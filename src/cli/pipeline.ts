@@ -40,6 +40,7 @@ cliMain(async () => {
     .option('--month <YYYY-MM>', 'billing month (monthly)')
     .option('--allow-partial', 'monthly: export a month that is not complete, marked partial')
     .option('--restart', 'backfill: start again from --from instead of resuming')
+    .option('--force', 'rerun jobs even when their inputs did not change')
     .exitOverride()
     .configureOutput({ writeErr: () => undefined });
   try {
@@ -48,7 +49,8 @@ cliMain(async () => {
     throw new UsageError((err as Error).message.replace(/^error: /, ''));
   }
   const [graph] = program.args;
-  const o = program.opts<{ date?: string; from?: string; to?: string; month?: string; allowPartial?: boolean; restart?: boolean }>();
+  const o = program.opts<{ date?: string; from?: string; to?: string; month?: string; allowPartial?: boolean; restart?: boolean; force?: boolean }>();
+  const flags = { force: !!o.force };
   return withServices(async (services, config, log) => {
     const json = config.logFormat === 'json';
     const all: JobResult[] = [];
@@ -82,7 +84,7 @@ cliMain(async () => {
       const now = new Date();
       dates = openDates(now, config.latenessHours, last ? new Date(last.at) : null);
       log.info({ event: 'schedule.dates', dates: dates.join(',') }, `scheduled run: dates with an open window: ${dates.join(', ') || 'none'}`);
-      for (const date of dates) all.push(...(await runGraph(services, DAILY_GRAPH, { date })));
+      for (const date of dates) all.push(...(await runGraph(services, DAILY_GRAPH, { date, flags })));
       await services.store.writeText(lastKey, JSON.stringify({ at: now.toISOString(), dates }));
       report(all, json);
       return 0;
@@ -91,7 +93,7 @@ cliMain(async () => {
     const completed: string[] = stateKey ? JSON.parse((await services.store.readText(stateKey)) ?? '{"completed":[]}').completed : [];
     for (const date of dates) {
       try {
-        all.push(...(await runGraph(services, DAILY_GRAPH, { date })));
+        all.push(...(await runGraph(services, DAILY_GRAPH, { date, flags })));
       } catch (err) {
         if (!json && all.length > 0) process.stdout.write(`\n${summary(all)}`);
         if (stateKey) throw Object.assign(err as Error, { message: `${(err as Error).message} (backfill stopped at ${date}; run the same command again to resume)` });

@@ -34,6 +34,8 @@ export class JobContext {
   readonly staged: StagedPartition[] = [];
   readonly published: Pointer[] = [];
   readonly warnings: string[] = [];
+  /** Flags of the request: `force` (rerun even when inputs are unchanged), `allowPartial` (exports). */
+  flags: { force?: boolean; allowPartial?: boolean } = {};
 
   constructor(
     readonly job: string,
@@ -87,6 +89,18 @@ export class JobContext {
     const pointer = await readPointer(this.store, table, value);
     if (!pointer) return null;
     return { pointer, paths: await this.store.localPaths(pointer.files, path.join(this.scratch, 'inputs')) };
+  }
+
+  /**
+   * True when the partition's current version was built from exactly these inputs, so this run has
+   * nothing to do (unless --force). The fingerprint covers the inputs and the rule/config they depend on.
+   */
+  async isUpToDate(table: TableDef, value: string, fingerprint: string): Promise<boolean> {
+    if (this.flags.force) return false;
+    const pointer = await readPointer(this.store, table, value);
+    if (pointer?.fingerprint !== fingerprint) return false;
+    this.log.info({ event: 'job.up_to_date', table: table.name, partition: value }, `up to date: the inputs of ${table.name} ${table.partitionKey}=${value} did not change since run ${pointer.runId} (--force reruns anyway)`);
+    return true;
   }
 
   /** Current pointers of all partitions of a table. */

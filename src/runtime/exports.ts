@@ -49,7 +49,7 @@ async function snapshotFiles(ctx: JobContext, table: TableDef, lastDay: string):
 export async function runExport(ctx: JobContext, spec: ExportSpec): Promise<JobOutcome> {
   const month = ctx.period.month as BillingMonth;
   const lastDay = lastDayOf(month);
-  const allowPartial = Boolean((ctx as { flags?: Record<string, unknown> }).flags?.allowPartial);
+  const allowPartial = Boolean(ctx.flags.allowPartial);
 
   const audit = await ctx.currentFiles(TABLES.ace_unit_audit, month);
   const agg = await ctx.currentFiles(TABLES.ace_unit_agg, month);

@@ -3,6 +3,7 @@
  * validate, number, deduplicate and date-filter the lines (src/sql/ingest_*.sql), check the reject
  * rate, and stage the table partition plus the `<stream>_rejects` partition.
  */
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { BadInputError } from '../errors.js';
@@ -10,6 +11,7 @@ import { plain } from '../log.js';
 import { BusinessDate, hourPath, tooLateBefore, windowOf } from '../time/time.js';
 import { IngestCounts, StreamSpec, renderIngestCounts, renderIngestKept, renderIngestPrepare, renderIngestRejects } from '../sql/ingest.js';
 import { TableDef } from '../rules/tables.js';
+import { RULE_VERSION } from '../rules/ace.js';
 import { JobContext } from './context.js';
 
 export interface IngestPlan {
@@ -73,6 +75,15 @@ export interface IngestResult {
   counts: IngestCounts;
   files: number;
   rejectRate: number;
+  upToDate: boolean;
+}
+
+/** The inputs a partition is built from: every raw object of the window with its size and change marker. */
+export function ingestFingerprint(spec: StreamSpec, files: RawFile[], latenessHours: number, maxRejectRate: number): string {
+  const h = crypto.createHash('sha256');
+  h.update(JSON.stringify({ rule: RULE_VERSION, stream: spec.stream, latenessHours, maxRejectRate, fields: spec.fields }));
+  for (const f of files) h.update(`\n${f.key}\t${f.size}\t${f.version}\t${f.owned}`);
+  return h.digest('hex');
 }
 
 /** Runs the ingest recipe and stages its partitions; throws BadInputError over the reject threshold. */
@@ -80,6 +91,12 @@ export async function ingest(ctx: JobContext, plan: IngestPlan): Promise<IngestR
   const { spec, date } = plan;
   const files = await listRawFiles(ctx, spec.stream, plan.readHours, plan.ownedHours);
   ctx.log.info({ event: 'raw.listed', files: files.length, hours: plan.readHours.length }, `reading ${files.length} raw files of ${spec.stream}`);
+  const fingerprint = ingestFingerprint(spec, files, ctx.config.latenessHours, ctx.config.maxRejectRate);
+  if (await ctx.isUpToDate(plan.table, date, fingerprint)) {
+    const current = await ctx.currentFiles(plan.table, date);
+    const counts = (current?.pointer.meta.counts ?? {}) as IngestCounts;
+    return { counts, files: files.length, rejectRate: 0, upToDate: true };
+  }
   let paths = await ctx.store.localPaths(files.map((f) => f.key), path.join(ctx.scratch, 'raw'));
   await loadFileTable(ctx, files, ctx.config.latenessHours);
   if (paths.length === 0) {
@@ -129,7 +146,8 @@ export async function ingest(ctx: JobContext, plan: IngestPlan): Promise<IngestR
     );
   }
 
+  // The rejects first, the table last: the table's pointer (with the fingerprint) marks the run complete.
   await ctx.stage(plan.rejectsTable, date, renderIngestRejects(), { run_id: ctx.runId, dt: date });
-  await ctx.stage(plan.table, date, renderIngestKept(spec, plan.table.partitionKey), { run_id: ctx.runId, dt: date }, { meta: { counts, files: files.length } });
-  return { counts, files: files.length, rejectRate };
+  await ctx.stage(plan.table, date, renderIngestKept(spec, plan.table.partitionKey), { run_id: ctx.runId, dt: date }, { fingerprint, meta: { counts, files: files.length } });
+  return { counts, files: files.length, rejectRate, upToDate: false };
 }

@@ -12,7 +12,7 @@ export interface RunRequest {
   date?: string;
   month?: string;
   /** Extra flags a job understands (allowPartial, force). */
-  flags?: Record<string, unknown>;
+  flags?: { force?: boolean; allowPartial?: boolean };
 }
 
 export async function runJob(services: Services, job: JobDefinition, request: RunRequest): Promise<JobResult> {
@@ -24,7 +24,7 @@ export async function runJob(services: Services, job: JobDefinition, request: Ru
   const db = await services.engine.connect();
   const scratch = await makeScratch(services.store, runId);
   const ctx = new JobContext(job.name, period, runId, services, db, scratch, log);
-  (ctx as { flags?: Record<string, unknown> }).flags = request.flags ?? {};
+  ctx.flags = request.flags ?? {};
   log.info({ event: 'job.started' }, 'started');
   try {
     const outcome = await job.run(ctx);
