@@ -462,3 +462,15 @@ test('a rerun replaces the partition and never appends duplicates', async () => 
   ]);
   expect(await query(lake, `SELECT line_number::INTEGER AS line, run_id FROM ${A}_rejects`)).toEqual([{ line: 2, run_id: second.runId }]);
 });
+
+test('a rerun on unchanged raw files is a no-op; a new raw file makes it run again', async () => {
+  writeRaw(lake, A, '2026-03-10T14', 'a.ndjson', [attempt('1', '2026-03-10T14:00:00Z')]);
+  const first = await run(lake, JOB, { date: D });
+  const again = await run(lake, JOB, { date: D });
+  expect(again.status).toBe('up_to_date');
+  expect(pointer(lake, A, 'dt', D)!.runId).toBe(first.runId);
+  writeRaw(lake, A, '2026-03-11T01', 'b.ndjson', [attempt('2', '2026-03-10T20:00:00Z')]);
+  const third = await run(lake, JOB, { date: D });
+  expect(third).toMatchObject({ status: 'succeeded', rows: 2 });
+  expect(pointer(lake, A, 'dt', D)!.runId).toBe(third.runId);
+});
