@@ -5,6 +5,9 @@
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
+import zlib from 'node:zlib';
+import { Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import path from 'node:path';
 import { BadInputError } from '../errors.js';
 import { plain } from '../log.js';
@@ -56,6 +59,30 @@ async function loadFileTable(ctx: JobContext, files: RawFile[], latenessHours: n
     FROM ingest_files_raw`);
 }
 
+/**
+ * DuckDB's gzip reader returns the lines before a truncation without an error, which would lose the
+ * rest of the file silently; so every .gz file is first checked end to end (stream, CRC and trailer).
+ */
+async function assertGzipComplete(ctx: JobContext, files: RawFile[], paths: string[], date: string): Promise<void> {
+  const gz = paths.map((p, i) => ({ p, file: files[i] })).filter((x) => x.p.endsWith('.gz'));
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < gz.length) {
+      const { p, file } = gz[next++];
+      try {
+        await pipeline(fs.createReadStream(p), zlib.createGunzip({ chunkSize: 1 << 20 }), new Writable({ write: (_c, _e, cb) => cb() }));
+      } catch (err) {
+        throw new BadInputError(
+          `cannot read raw file ${ctx.store.describe(file.key)} (${(err as Error).message}): the gzip stream is damaged, so its lines cannot be counted and nothing was published. Replace or remove the file, then rerun`,
+          { job: ctx.job, date, path: file.key },
+          { cause: err },
+        );
+      }
+    }
+  };
+  await Promise.all([worker(), worker()]);
+}
+
 /** Finds which file DuckDB could not read, by reading them one at a time (only on the failure path). */
 async function findUnreadable(ctx: JobContext, files: RawFile[], paths: string[]): Promise<{ file: RawFile; error: string } | null> {
   for (const [i, p] of paths.entries()) {
@@ -99,6 +126,7 @@ export async function ingest(ctx: JobContext, plan: IngestPlan): Promise<IngestR
   }
   let paths = await ctx.store.localPaths(files.map((f) => f.key), path.join(ctx.scratch, 'raw'));
   await loadFileTable(ctx, files, ctx.config.latenessHours);
+  await assertGzipComplete(ctx, files, paths, date);
   if (paths.length === 0) {
     // read_csv needs at least one file: an empty placeholder gives the same (empty) result.
     const empty = path.join(ctx.scratch, 'empty.ndjson');

@@ -421,10 +421,9 @@ test('a truncated .gz fails the job naming the file, and nothing is published', 
   expect(pointer(lake, `${A}_rejects`, 'dt', D)).toBeNull();
 });
 
-// BUG: DuckDB's gzip reader returns the lines before the cut without an error, so a truncated file
-// only fails through the reject rate (its last, partial line): a large file cut in half succeeds and
-// silently loses the rest (here 1 reject in ~2500 lines, 0.04% < 1%).
-test.failing('BUG: a large truncated .gz fails as unreadable instead of silently losing its tail', async () => {
+// Regression: DuckDB's gzip reader returns the lines before the cut without an error, so a large file
+// cut in half used to succeed and silently lose the rest (1 reject in ~2500 lines, 0.04% < 1%).
+test('a large truncated .gz fails as unreadable instead of silently losing its tail', async () => {
   const full = zlib.gzipSync(Buffer.from(Array.from({ length: 5000 }, (_x, i) => JSON.stringify(attempt(`t${i}`, '2026-03-10T15:00:00Z'))).join('\n') + '\n'));
   writeRawBytes(lake, A, '2026-03-10T15', 'cut.ndjson.gz', full.subarray(0, Math.floor(full.length / 2)));
   const err = await runFailing(lake, JOB, { date: D });
