@@ -16,6 +16,8 @@ import { IngestCounts, StreamSpec, renderIngestCounts, renderIngestKept, renderI
 import { TableDef } from '../rules/tables.js';
 import { RULE_VERSION } from '../rules/ace.js';
 import { JobContext } from './context.js';
+import { JobDefinition } from './job.js';
+import { JobName } from '../graph/graph.js';
 
 export interface IngestPlan {
   spec: StreamSpec;
@@ -178,4 +180,26 @@ export async function ingest(ctx: JobContext, plan: IngestPlan): Promise<IngestR
   await ctx.stage(plan.rejectsTable, date, renderIngestRejects(), { run_id: ctx.runId, dt: date });
   await ctx.stage(plan.table, date, renderIngestKept(spec, plan.table.partitionKey), { run_id: ctx.runId, dt: date }, { fingerprint, meta: { counts, files: files.length } });
   return { counts, files: files.length, rejectRate, upToDate: false };
+}
+
+/** Declares a raw-stream job: its stream, its tables and which arrival hours it reads and owns. */
+export function ingestJob(def: {
+  name: JobName;
+  description: string;
+  spec: StreamSpec;
+  table: TableDef;
+  rejectsTable: TableDef;
+  hours: (date: BusinessDate, latenessHours: number) => { read: Date[]; owned: Date[] };
+}): JobDefinition {
+  return {
+    name: def.name,
+    period: 'date',
+    description: def.description,
+    async run(ctx) {
+      const date = ctx.period.date as BusinessDate;
+      const hours = def.hours(date, ctx.config.latenessHours);
+      const r = await ingest(ctx, { spec: def.spec, table: def.table, rejectsTable: def.rejectsTable, date, readHours: hours.read, ownedHours: hours.owned });
+      return { rows: r.counts.kept ?? 0, upToDate: r.upToDate, details: { ...r.counts, files: r.files, reject_rate: r.rejectRate } };
+    },
+  };
 }
