@@ -1,10 +1,9 @@
 -- ingest_rejects: rows of <stream>_rejects for this run: bad lines and conflicting duplicates in the
--- arrival hours the run's date owns. raw_line is cut to at most 1024 bytes at a UTF-8 boundary:
--- dropping as many characters as the first 1024 characters exceed 1024 bytes always lands within
--- the limit, and 256 characters (4 bytes at most each) always fit.
+-- arrival hours the run's date owns. raw_line is cut to the longest prefix of whole UTF-8 characters
+-- that fits in 1024 bytes (256 characters always fit: at most 4 bytes each; only long lines pay).
 SELECT source_file, line_number, reason, field,
   CASE WHEN strlen(raw_line) <= 1024 THEN raw_line
-       ELSE left(raw_line, greatest(256, 1024 - (strlen(left(raw_line, 1024)) - 1024))) END AS raw_line,
+       ELSE left(raw_line, list_max([n FOR n IN range(256, 1025) IF strlen(left(raw_line, n)) <= 1024])) END AS raw_line,
   $run_id AS run_id, $dt::DATE AS dt
 FROM (
   SELECT source_file, line_number, reason, field, raw_line FROM ingest_outcome WHERE owned AND outcome = 'rejected'
