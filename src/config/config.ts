@@ -12,14 +12,37 @@ export type WarehouseLocation =
   | { kind: 'postgres'; url: string }
   | { kind: 'file'; path: string };
 
+/** AWS settings (docs/aws.md); only read when ACE_CATALOG, --engine athena or ACE_WAREHOUSE_MODE ask for them. */
+export interface AwsConfig {
+  /** ACE_GLUE_DATABASE. */
+  glueDatabase: string | null;
+  /** ACE_GLUE_CRAWLER_PREFIX: the crawler of table t is `<prefix><t>` (glue-crawler mode). */
+  glueCrawlerPrefix: string;
+  /** ACE_GLUE_CRAWLER_TIMEOUT_SECONDS: how long glue-crawler mode waits for a crawl. */
+  glueCrawlerTimeoutSeconds: number;
+  /** ACE_ATHENA_WORKGROUP. */
+  athenaWorkgroup: string;
+  /** ACE_ATHENA_OUTPUT: s3:// results location; null uses the workgroup's. */
+  athenaOutput: string | null;
+  /** ACE_REDSHIFT_CLUSTER_ID / ACE_REDSHIFT_WORKGROUP / ACE_REDSHIFT_DATABASE / ACE_REDSHIFT_DB_USER (Data API, unload mode). */
+  redshift: { clusterId: string | null; workgroup: string | null; database: string | null; dbUser: string | null };
+  /** ACE_UNLOAD_IAM_ROLE: the role Redshift assumes to write the UNLOAD files. */
+  unloadIamRole: string | null;
+  /** ACE_WAREHOUSE_SECRET_ARN: the warehouse credentials. */
+  warehouseSecretArn: string | null;
+}
+
 export interface Config {
   lake: StoreLocation;
   exports: StoreLocation;
   warehouse: WarehouseLocation;
+  /** ACE_WAREHOUSE_MODE: `select` streams rows over the wire protocol; `unload` goes through Redshift UNLOAD to S3. */
+  warehouseMode: 'select' | 'unload';
   latenessHours: number;
   attributionDays: number;
   maxRejectRate: number;
-  catalog: 'local' | 'glue';
+  catalog: 'local' | 'glue' | 'glue-crawler';
+  aws: AwsConfig;
   duckdb: { memoryLimit: string; tempDir: string; threads: number };
   logFormat: 'json' | 'pretty';
 }
@@ -110,7 +133,11 @@ export function loadConfig(env: Env = process.env): Config {
   const defaultWarehouse = lake.kind === 'local' ? `file://${path.join(lake.root, 'warehouse', 'dim_customer.csv')}` : '';
   const warehouseUrl = env.ACE_WAREHOUSE_URL || defaultWarehouse;
   const catalog = (env.ACE_CATALOG || 'local').toLowerCase();
-  if (catalog !== 'local' && catalog !== 'glue') throw new ConfigError(`ACE_CATALOG=${env.ACE_CATALOG} is not valid: use local or glue`);
+  if (catalog !== 'local' && catalog !== 'glue' && catalog !== 'glue-crawler') {
+    throw new ConfigError(`ACE_CATALOG=${env.ACE_CATALOG} is not valid: use local, glue or glue-crawler`);
+  }
+  const warehouseMode = (env.ACE_WAREHOUSE_MODE || 'select').toLowerCase();
+  if (warehouseMode !== 'select' && warehouseMode !== 'unload') throw new ConfigError(`ACE_WAREHOUSE_MODE=${env.ACE_WAREHOUSE_MODE} is not valid: use select or unload`);
   const memoryLimit = env.ACE_DUCKDB_MEMORY_LIMIT || defaultMemoryLimit();
   if (!/^\d+(\.\d+)?\s*(KB|MB|GB|KiB|MiB|GiB)$/i.test(memoryLimit)) {
     throw new ConfigError(`ACE_DUCKDB_MEMORY_LIMIT=${memoryLimit} is not valid: use e.g. 1536MB or 2GB`);
@@ -121,11 +148,47 @@ export function loadConfig(env: Env = process.env): Config {
     lake,
     exports,
     warehouse: warehouseUrl ? parseWarehouseUrl(warehouseUrl) : { kind: 'file', path: '' },
+    warehouseMode,
     latenessHours: numberVar(env, 'ACE_LATENESS_HOURS', 48, (n) => Number.isInteger(n) && n >= 0 && n <= 24 * 31, 'a whole number of hours from 0 to 744'),
     attributionDays: numberVar(env, 'ACE_ATTRIBUTION_DAYS', 3, (n) => Number.isInteger(n) && n >= 0 && n <= 31, 'a whole number of days from 0 to 31'),
     maxRejectRate: numberVar(env, 'ACE_MAX_REJECT_RATE', 0.01, (n) => n >= 0 && n <= 1, 'a fraction from 0 to 1, e.g. 0.01'),
     catalog,
+    aws: loadAwsConfig(env),
     duckdb: { memoryLimit, tempDir, threads: Math.max(1, os.availableParallelism?.() ?? os.cpus().length) },
     logFormat,
+  };
+}
+
+const opt = (env: Env, name: string): string | null => (env[name] ?? '').trim() || null;
+
+function loadAwsConfig(env: Env): AwsConfig {
+  const glueDatabase = opt(env, 'ACE_GLUE_DATABASE');
+  if (glueDatabase !== null && !/^[a-z0-9_]{1,255}$/.test(glueDatabase)) {
+    throw new ConfigError(`ACE_GLUE_DATABASE=${glueDatabase} is not valid: Glue database names are lower-case letters, digits and underscores`);
+  }
+  const athenaOutput = opt(env, 'ACE_ATHENA_OUTPUT');
+  if (athenaOutput !== null && !athenaOutput.startsWith('s3://')) throw new ConfigError(`ACE_ATHENA_OUTPUT=${athenaOutput} is not valid: use s3://bucket/prefix/`);
+  const unloadIamRole = opt(env, 'ACE_UNLOAD_IAM_ROLE');
+  if (unloadIamRole !== null && !/^arn:aws[a-z-]*:iam::\d{12}:role\/[A-Za-z0-9+=,.@_\/-]+$/.test(unloadIamRole)) {
+    throw new ConfigError(`ACE_UNLOAD_IAM_ROLE=${unloadIamRole} is not an IAM role ARN (arn:aws:iam::123456789012:role/name)`);
+  }
+  const secretArn = opt(env, 'ACE_WAREHOUSE_SECRET_ARN');
+  if (secretArn !== null && !/^arn:aws[a-z-]*:secretsmanager:/.test(secretArn)) {
+    throw new ConfigError(`ACE_WAREHOUSE_SECRET_ARN=${secretArn} is not a Secrets Manager ARN (arn:aws:secretsmanager:…)`);
+  }
+  return {
+    glueDatabase,
+    glueCrawlerPrefix: opt(env, 'ACE_GLUE_CRAWLER_PREFIX') ?? (glueDatabase ? `${glueDatabase}_` : ''),
+    glueCrawlerTimeoutSeconds: numberVar(env, 'ACE_GLUE_CRAWLER_TIMEOUT_SECONDS', 900, (n) => Number.isInteger(n) && n > 0, 'a whole number of seconds, e.g. 900'),
+    athenaWorkgroup: opt(env, 'ACE_ATHENA_WORKGROUP') ?? 'primary',
+    athenaOutput,
+    redshift: {
+      clusterId: opt(env, 'ACE_REDSHIFT_CLUSTER_ID'),
+      workgroup: opt(env, 'ACE_REDSHIFT_WORKGROUP'),
+      database: opt(env, 'ACE_REDSHIFT_DATABASE'),
+      dbUser: opt(env, 'ACE_REDSHIFT_DB_USER'),
+    },
+    unloadIamRole,
+    warehouseSecretArn: secretArn,
   };
 }

@@ -26,9 +26,10 @@ export async function openStore(location: StoreLocation, variable: string): Prom
   }
 }
 
-async function openCatalog(config: Config, store: ObjectStore): Promise<Catalog> {
+async function openCatalog(config: Config, store: ObjectStore, log: Logger): Promise<Catalog> {
   if (config.catalog === 'local') return new LocalCatalog(store);
-  throw new ConfigError('ACE_CATALOG=glue: the Glue catalog is not available in this build; use ACE_CATALOG=local');
+  const { GlueCatalog } = await import('../catalog/glue/glueCatalog.js');
+  return GlueCatalog.fromConfig(config, log);
 }
 
 /** Checks that a local lake root exists, so a typo never turns into silently empty partitions. */
@@ -48,7 +49,7 @@ export function assertLakeReadable(config: Config, job: string, needsRaw: boolea
 export async function openServices(config: Config, log: Logger): Promise<Services> {
   const store = await openStore(config.lake, 'ACE_LAKE_ROOT');
   const exportStore = await openStore(config.exports, 'ACE_EXPORT_ROOT');
-  const catalog = await openCatalog(config, store);
+  const catalog = await openCatalog(config, store, log);
   const engine = await Engine.open(config.duckdb);
   return { config, store, exportStore, catalog, engine, log };
 }
