@@ -6,6 +6,7 @@
  *    ace_attempt_daily) are rebuilt only when the input versions they were built from changed.
  * 3. The month's audit and agg are aggregated from those intermediates, never from raw events.
  */
+import crypto from 'node:crypto';
 import { JobDefinition } from '../src/runtime/job.js';
 import { JobContext } from '../src/runtime/context.js';
 import { MissingInputError } from '../src/errors.js';
@@ -69,6 +70,8 @@ export const aceUnitCalcDaily: JobDefinition = {
   name: 'ace_unit_calc_daily',
   period: 'date',
   description: 'Recompute the ACE units (audit + agg) of the month of D up to D from per-day engagements',
+  // Every calc of a month rewrites the same audit and agg partitions: they share one lock.
+  lockScope: (date) => monthOf(date as BusinessDate),
   async run(ctx) {
     const asOf = ctx.period.date as BusinessDate;
     const month = monthOf(asOf);
@@ -99,7 +102,7 @@ export const aceUnitCalcDaily: JobDefinition = {
       ctx.warn(`lookback partitions notification_attempted dt=${missingLookback.join(', ')} (before ${first}) are missing: deliveries early in ${month} may be unattributed`, { missing: missingLookback });
     }
 
-    const fingerprint = JSON.stringify({ rule: RULE_VERSION, asOf, lookback, inputs: inputVersions });
+    const fingerprint = crypto.createHash('sha256').update(JSON.stringify({ rule: RULE_VERSION, asOf, lookback, inputs: inputVersions })).digest('hex');
     if (await ctx.isUpToDate(TABLES.ace_unit_agg, month, fingerprint)) {
       const audit = await ctx.currentFiles(TABLES.ace_unit_audit, month);
       return { rows: audit?.pointer.rows ?? 0, upToDate: true, details: { billing_month: month, as_of_date: asOf } };

@@ -1,17 +1,16 @@
-/** `npm run query -- [--format csv|json|table] "<SQL>"`: SQL over the catalog's tables and views. */
-import os from 'node:os';
-import fs from 'node:fs';
-import path from 'node:path';
+/** `npm run query -- [--engine local|athena] [--format csv|json|table] "<SQL>"`: SQL over the catalog's tables and views. */
 import { Command } from 'commander';
 import { UsageError } from '../errors.js';
+import { loadConfig } from '../config/config.js';
 import { cliMain, withServices } from './main.js';
-import { registerViews } from '../catalog/local/views.js';
 import { formatRows } from './format.js';
+import { QUERY_ENGINES, QueryEngine, QueryEngineName } from '../query/engine.js';
 
 cliMain(async () => {
   const program = new Command('query')
     .argument('<sql>', 'SQL over the tables and views of the catalog')
     .option('--format <format>', 'csv, json or table', 'table')
+    .option('--engine <engine>', 'local (DuckDB over the lake) or athena (the Glue database, in ACE_ATHENA_WORKGROUP)', 'local')
     .exitOverride()
     .configureOutput({ writeErr: () => undefined });
   try {
@@ -19,21 +18,29 @@ cliMain(async () => {
   } catch (err) {
     throw new UsageError((err as Error).message.replace(/^error: /, ''));
   }
-  const { format } = program.opts<{ format: string }>();
+  const { format, engine } = program.opts<{ format: string; engine: string }>();
   if (!['csv', 'json', 'table'].includes(format)) throw new UsageError(`--format ${format} is not valid: use csv, json or table`);
+  if (!(QUERY_ENGINES as readonly string[]).includes(engine)) throw new UsageError(`--engine ${engine} is not valid: use ${QUERY_ENGINES.join(' or ')}`);
   const [sql] = program.args;
-  return withServices(async (services) => {
-    const db = await services.engine.connect();
-    const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'ace-query-'));
+  const print = async (open: () => Promise<QueryEngine>): Promise<number> => {
+    const qe = await open();
     try {
-      await registerViews(db, services.store, scratch);
-      const columns = await db.columns(`SELECT * FROM (${sql}) LIMIT 0`).catch(() => null);
-      const rows = await db.all(sql);
-      process.stdout.write(formatRows(rows, format as 'csv' | 'json' | 'table', columns?.map((c) => c.name)));
+      const { rows, columns } = await qe.run(sql);
+      process.stdout.write(formatRows(rows, format as 'csv' | 'json' | 'table', columns));
     } finally {
-      db.close();
-      fs.rmSync(scratch, { recursive: true, force: true });
+      await qe.close();
     }
     return 0;
-  });
+  };
+  switch (engine as QueryEngineName) {
+    case 'athena': {
+      // Athena needs neither DuckDB nor the lake: only the Glue database and the workgroup.
+      const { AthenaQueryEngine } = await import('../query/athena.js');
+      return print(async () => AthenaQueryEngine.fromConfig(loadConfig()));
+    }
+    case 'local': {
+      const { LocalQueryEngine } = await import('../query/local.js');
+      return withServices((services) => print(() => LocalQueryEngine.open(services)));
+    }
+  }
 });

@@ -42,6 +42,9 @@ function bind(params: Params | undefined): { values?: Record<string, DuckDBValue
     if (Array.isArray(v)) {
       values[k] = listValue(v);
       types[k] = LIST(VARCHAR);
+    } else if (v === null) {
+      values[k] = null;
+      types[k] = VARCHAR;
     } else {
       values[k] = v;
     }

@@ -25,6 +25,13 @@ export interface ObjectStore {
   localPaths(keys: string[], scratchDir: string): Promise<string[]>;
   /** A scratch folder for a run, on the same file system as the store when it is local. */
   scratchDir(runId: string): Promise<string>;
+  /**
+   * Creates a small object only if no object has that key yet; false when one exists.
+   * The one primitive the publish lock needs (local: O_EXCL; S3: If-None-Match: *).
+   */
+  createExclusive(key: string, body: string): Promise<boolean>;
+  /** Deletes one object; no error when it does not exist. */
+  delete(key: string): Promise<void>;
   /** Deletes every object under `prefix`. */
   deletePrefix(prefix: string): Promise<void>;
 }

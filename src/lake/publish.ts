@@ -7,6 +7,7 @@
 import path from 'node:path';
 import { TableDef } from '../rules/tables.js';
 import { ObjectStore } from './objectStore.js';
+import { faultPoint } from '../runtime/faults.js';
 
 export interface Pointer {
   table: string;
@@ -84,6 +85,15 @@ export async function publishPartition(store: ObjectStore, staged: StagedPartiti
     meta: staged.meta ?? {},
   };
   await store.writeText(`${prefix}/_manifest.json`, JSON.stringify(pointer, null, 2));
-  await store.writeText(pointerKey(table.name, table.partitionKey, value), JSON.stringify(pointer, null, 2));
+  faultPoint('after-data-before-pointer');
+  try {
+    await store.writeText(pointerKey(table.name, table.partitionKey, value), JSON.stringify(pointer, null, 2));
+  } catch (err) {
+    // A lost response: the write may have gone through although the caller saw an error. Read back
+    // and recognise our own publish instead of failing (or publishing twice).
+    const current = await readPointer(store, table, value).catch(() => null);
+    if (current?.runId === runId) return current;
+    throw err;
+  }
   return pointer;
 }

@@ -11,7 +11,9 @@ export interface Column {
 
 export interface TableDef {
   name: string;
-  partitionKey: 'dt' | 'billing_month' | 'snapshot_date';
+  partitionKey: 'dt' | 'billing_month' | 'snapshot_date' | 'job';
+  /** Append-only tables (the run ledger) get a file per run instead of a pointer per partition. */
+  appendOnly?: boolean;
   columns: Column[];
   description: string;
 }
@@ -177,6 +179,28 @@ export const TABLES = {
   notification_attempted_rejects: { name: 'notification_attempted_rejects', partitionKey: 'dt', description: 'Quarantined lines of notification_attempted.', columns: [...rejectColumns, c('dt', 'DATE', 'date of the run that owns the arrival hour')] },
   notification_delivered_rejects: { name: 'notification_delivered_rejects', partitionKey: 'dt', description: 'Quarantined lines of notification_delivered.', columns: [...rejectColumns, c('dt', 'DATE', 'date of the run that owns the arrival hour')] },
   experience_config_rejects: { name: 'experience_config_rejects', partitionKey: 'dt', description: 'Quarantined lines of experience_config.', columns: [...rejectColumns, c('dt', 'DATE', 'date of the run that owns the arrival hour')] },
+  runs: {
+    name: 'runs',
+    partitionKey: 'job',
+    appendOnly: true,
+    description: 'The run ledger: one row per job run, what it read, what it wrote, how it ended.',
+    columns: [
+      c('run_id', 'VARCHAR', 'run id (UTC start time + random suffix)'),
+      c('period', 'VARCHAR', 'business date or billing month'),
+      c('status', 'VARCHAR', 'succeeded, up_to_date, failed or superseded'),
+      c('started_at', 'TIMESTAMPTZ', 'start instant'),
+      c('finished_at', 'TIMESTAMPTZ', 'end instant'),
+      c('duration_ms', 'BIGINT', 'elapsed milliseconds'),
+      c('code_version', 'VARCHAR', 'ACE_CODE_VERSION (image tag) or the package version'),
+      c('rule_version', 'VARCHAR', 'ACE rule version'),
+      c('fingerprint', 'VARCHAR', 'input fingerprint of the run (raw objects, upstream versions, config)'),
+      c('rows', 'BIGINT', 'main output rows'),
+      c('outputs', 'VARCHAR', 'JSON list of published partitions and export objects'),
+      c('details', 'VARCHAR', 'JSON counts and warnings'),
+      c('error', 'VARCHAR', 'one-line reason when the run failed'),
+      c('job', 'VARCHAR', 'job name (partition)'),
+    ],
+  },
 } satisfies Record<string, TableDef>;
 
 export type TableName = keyof typeof TABLES;

@@ -14,6 +14,7 @@ import { Catalog } from '../catalog/catalog.js';
 import { Pointer, StagedPartition, publishPartition, readPointer, listPointers } from '../lake/publish.js';
 import { TableDef } from '../rules/tables.js';
 import { Logger } from '../log.js';
+import { faultPoint } from './faults.js';
 
 export interface Services {
   config: Config;
@@ -22,20 +23,41 @@ export interface Services {
   catalog: Catalog;
   engine: Engine;
   log: Logger;
+  /** Test seams: called at fixed points of every run (never set in production). */
+  hooks?: { beforePublish?: (ctx: JobContext) => Promise<void> };
 }
 
-/** A sortable, unique run id: UTC start time plus random suffix. */
+/** An export object staged for publishing: a local file to move, or a small text. */
+export interface StagedObject {
+  key: string;
+  file?: string;
+  text?: string;
+}
+
+let lastRunMs = 0;
+
+/**
+ * A unique run id that sorts by start time: UTC start to the millisecond, then a random suffix
+ * (`20261128T171836123Z-1a2b3c4d`). Within a process ids strictly increase, so a later run is
+ * always "newer" for the publish coordination.
+ */
 export function newRunId(now = new Date()): string {
-  const ts = now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  const ms = Math.max(now.getTime(), lastRunMs + 1);
+  lastRunMs = ms;
+  const iso = new Date(ms).toISOString();
+  const ts = `${iso.slice(0, 4)}${iso.slice(5, 7)}${iso.slice(8, 10)}T${iso.slice(11, 13)}${iso.slice(14, 16)}${iso.slice(17, 19)}${iso.slice(20, 23)}Z`;
   return `${ts}-${crypto.randomBytes(4).toString('hex')}`;
 }
 
 export class JobContext {
   readonly staged: StagedPartition[] = [];
   readonly published: Pointer[] = [];
+  readonly stagedObjects: StagedObject[] = [];
   readonly warnings: string[] = [];
   /** Flags of the request: `force` (rerun even when inputs are unchanged), `allowPartial` (exports). */
-  flags: { force?: boolean; allowPartial?: boolean } = {};
+  flags: { force?: boolean; allowPartial?: boolean; final?: boolean } = {};
+  /** The input fingerprint the run was checked against (recorded in the run ledger). */
+  fingerprint: string | null = null;
 
   constructor(
     readonly job: string,
@@ -72,14 +94,28 @@ export class JobContext {
     return staged;
   }
 
-  /** Publishes every staged partition (data before pointer, one pointer swap each) and registers it. */
+  /** Stages an object for the export store (written in order, after the table partitions). */
+  stageObject(object: StagedObject): void {
+    this.stagedObjects.push(object);
+  }
+
+  /**
+   * Publishes every staged partition (data before pointer, one pointer swap each), registers it in
+   * the catalog, then writes the staged export objects in order. The caller holds the publish lock.
+   */
   async publishAll(): Promise<Pointer[]> {
-    for (const s of this.staged) {
+    await this.services.hooks?.beforePublish?.(this);
+    for (const [i, s] of this.staged.entries()) {
       await this.services.catalog.ensureTable(s.table);
       const pointer = await publishPartition(this.store, s, this.runId);
       await this.services.catalog.registerPartition(s.table, pointer);
       this.published.push(pointer);
       this.log.info({ event: 'partition.published', table: s.table.name, partition: s.value, rows: s.rows }, `published ${s.table.name} ${s.table.partitionKey}=${s.value} (${s.rows} rows)`);
+      if (i === 0) faultPoint('after-first-partition');
+    }
+    for (const o of this.stagedObjects) {
+      if (o.file !== undefined) await this.services.exportStore.putFile(o.file, o.key);
+      else await this.services.exportStore.writeText(o.key, o.text ?? '');
     }
     return this.published;
   }
@@ -96,6 +132,7 @@ export class JobContext {
    * nothing to do (unless --force). The fingerprint covers the inputs and the rule/config they depend on.
    */
   async isUpToDate(table: TableDef, value: string, fingerprint: string): Promise<boolean> {
+    this.fingerprint = fingerprint;
     if (this.flags.force) return false;
     const pointer = await readPointer(this.store, table, value);
     if (pointer?.fingerprint !== fingerprint) return false;

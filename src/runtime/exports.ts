@@ -133,8 +133,8 @@ export async function runExport(ctx: JobContext, spec: ExportSpec): Promise<JobO
     run_id: ctx.runId,
   };
   // The CSV first, then the manifest that describes it: a reader that finds the manifest finds its file.
-  await ctx.services.exportStore.putFile(local, `${prefix}/${file}`);
-  await ctx.services.exportStore.writeText(`${prefix}/_manifest.json`, `${JSON.stringify(manifest, null, 2)}\n`);
+  ctx.stageObject({ key: `${prefix}/${file}`, file: local });
+  ctx.stageObject({ key: `${prefix}/_manifest.json`, text: `${JSON.stringify(manifest, null, 2)}\n` });
   ctx.log.info({ event: 'export.written', file: ctx.services.exportStore.describe(`${prefix}/${file}`), rows: manifest.rows, ace_units: manifest.total_ace_units }, `wrote ${ctx.services.exportStore.describe(`${prefix}/${file}`)}`);
   return { rows: manifest.rows, details: { file: ctx.services.exportStore.describe(`${prefix}/${file}`), total_ace_units: manifest.total_ace_units, partial } };
 }

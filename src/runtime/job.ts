@@ -17,6 +17,11 @@ export interface JobDefinition {
   /** One line for `--help` and the docs. */
   description: string;
   run(ctx: JobContext): Promise<JobOutcome>;
+  /**
+   * Runs that share a lock scope never publish at the same time, and the newest supersedes older
+   * ones. Default: the job's date or month; the calc uses the billing month it rewrites.
+   */
+  lockScope?: (period: string) => string;
 }
 
 export interface JobResult {
@@ -24,7 +29,7 @@ export interface JobResult {
   date?: string;
   month?: string;
   runId: string;
-  status: 'succeeded' | 'failed' | 'up_to_date';
+  status: 'succeeded' | 'failed' | 'up_to_date' | 'superseded';
   rows: number;
   elapsedMs: number;
   warnings: string[];

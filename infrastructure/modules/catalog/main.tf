@@ -80,11 +80,12 @@ locals {
       columns     = [for k, v in local.rejects_columns : [k, v]]
     }
     runs = {
-      description = "One row per job run: what it read and wrote. Partitioned by job so each job writes only its own prefix."
+      description = "The run ledger: one row per job run, what it read and wrote and how it ended. Partitioned by job so each job writes only its own prefix."
       partition   = { job = "string" }
       columns = [
         ["run_id", "string"], ["period", "string"], ["status", "string"], ["started_at", "timestamp"],
-        ["finished_at", "timestamp"], ["details", "string"],
+        ["finished_at", "timestamp"], ["duration_ms", "bigint"], ["code_version", "string"], ["rule_version", "string"],
+        ["fingerprint", "string"], ["rows", "bigint"], ["outputs", "string"], ["details", "string"], ["error", "string"],
       ]
     }
   }

@@ -21,8 +21,10 @@ export function tableSelect(def: TableDef, files: string[]): string {
 /** Creates a view per table (current versions only) and the two catalog views. */
 export async function registerViews(db: Db, store: ObjectStore, scratchDir: string): Promise<void> {
   for (const def of Object.values(TABLES) as TableDef[]) {
-    const pointers = await listPointers(store, def);
-    const files = await store.localPaths(pointers.flatMap((p) => p.files), path.join(scratchDir, def.name));
+    const keys = def.appendOnly
+      ? (await store.list(`tables/${def.name}/`)).map((o) => o.key).filter((k) => k.endsWith('.parquet'))
+      : (await listPointers(store, def)).flatMap((p) => p.files);
+    const files = await store.localPaths(keys, path.join(scratchDir, def.name));
     await db.run(`CREATE OR REPLACE VIEW ${sqlIdent(def.name)} AS ${tableSelect(def, files)}`);
   }
   await db.run(loadSql('views'));

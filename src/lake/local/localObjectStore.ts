@@ -96,6 +96,27 @@ export class LocalObjectStore implements ObjectStore {
     return dir;
   }
 
+  async createExclusive(key: string, body: string): Promise<boolean> {
+    const target = this.abs(key);
+    await fsp.mkdir(path.dirname(target), { recursive: true });
+    try {
+      const fh = await fsp.open(target, 'wx');
+      try {
+        await fh.writeFile(body);
+      } finally {
+        await fh.close();
+      }
+      return true;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
+      throw new StorageError(`cannot create ${target}: ${(err as Error).message}`, { path: target }, { cause: err });
+    }
+  }
+
+  async delete(key: string): Promise<void> {
+    await fsp.rm(this.abs(key), { force: true });
+  }
+
   async deletePrefix(prefix: string): Promise<void> {
     const p = this.abs(prefix);
     await fsp.rm(p, { recursive: true, force: true });

@@ -9,6 +9,7 @@ import fsp from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import {
+  DeleteObjectCommand,
   DeleteObjectsCommand,
   GetObjectCommand,
   ListObjectsV2Command,
@@ -172,6 +173,26 @@ export class S3ObjectStore implements ObjectStore {
     const dir = path.join(os.tmpdir(), 'ace-unit-scratch', runId);
     await fsp.mkdir(dir, { recursive: true });
     return dir;
+  }
+
+  async createExclusive(key: string, body: string): Promise<boolean> {
+    try {
+      await this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: this.fullKey(key), Body: body, IfNoneMatch: '*' }));
+      return true;
+    } catch (err) {
+      const status = (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+      if (status === 412 || status === 409 || (err as { name?: string }).name === 'PreconditionFailed') return false;
+      throw new StorageError(`cannot create ${this.describe(key)}: ${messageOf(err)}`, { path: this.describe(key) }, { cause: err });
+    }
+  }
+
+  async delete(key: string): Promise<void> {
+    try {
+      await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: this.fullKey(key) }));
+    } catch (err) {
+      if (isNotFound(err)) return;
+      throw new StorageError(`cannot delete ${this.describe(key)}: ${messageOf(err)}`, { path: this.describe(key) }, { cause: err });
+    }
   }
 
   async deletePrefix(prefix: string): Promise<void> {

@@ -1,0 +1,27 @@
+/** The Athena query engine: the statement runs in ACE_ATHENA_WORKGROUP against ACE_GLUE_DATABASE. */
+import { AthenaClient } from '@aws-sdk/client-athena';
+import { AthenaRunner } from '../aws/athena.js';
+import { Config } from '../config/config.js';
+import { ConfigError } from '../errors.js';
+import { QueryEngine, QueryResult } from './engine.js';
+
+export class AthenaQueryEngine implements QueryEngine {
+  constructor(private readonly runner: AthenaRunner) {}
+
+  static fromConfig(config: Config, client: AthenaClient = new AthenaClient({})): AthenaQueryEngine {
+    const database = config.aws.glueDatabase;
+    if (!database) throw new ConfigError('--engine athena needs ACE_GLUE_DATABASE (the Glue database of the lake) and ACE_ATHENA_WORKGROUP');
+    return new AthenaQueryEngine(new AthenaRunner(client, { workgroup: config.aws.athenaWorkgroup, database, outputLocation: config.aws.athenaOutput }));
+  }
+
+  describe(): string {
+    return this.runner.describe();
+  }
+
+  async run(sql: string): Promise<QueryResult> {
+    const result = await this.runner.query(sql);
+    return { columns: result.columns.map((c) => c.name), rows: result.rows };
+  }
+
+  async close(): Promise<void> {}
+}
