@@ -3,7 +3,7 @@ import { JobDefinition } from '../src/runtime/job.js';
 import { BadInputError, WarehouseError } from '../src/errors.js';
 import { TABLES } from '../src/rules/tables.js';
 import { sqlFile } from '../src/sql/sql.js';
-import { openWarehouse } from '../src/warehouse/open.js';
+import { openConfiguredWarehouse } from '../src/warehouse/open.js';
 
 export const dimCustomerDaily: JobDefinition = {
   name: 'dim_customer_daily',
@@ -11,7 +11,7 @@ export const dimCustomerDaily: JobDefinition = {
   description: 'Snapshot the warehouse dim_customer table into dim_customer/snapshot_date=D',
   async run(ctx) {
     const date = ctx.period.date!;
-    const warehouse = openWarehouse(ctx.config.warehouse);
+    const warehouse = await openConfiguredWarehouse(ctx.config, { store: ctx.store, runId: ctx.runId, scratch: ctx.scratch, log: ctx.log });
     const loaded = await warehouse.loadDimCustomer(ctx.db, 'wh_dim_customer');
     const dups = await ctx.db.all<{ client_id: string | null; n: number }>(
       `SELECT client_id, count(*)::INTEGER AS n FROM wh_dim_customer GROUP BY client_id HAVING count(*) > 1 OR client_id IS NULL OR client_id = '' ORDER BY client_id LIMIT 5`,
