@@ -4,6 +4,30 @@ import { exitCodeOf, oneLine } from '../errors.js';
 import { createLogger, Logger } from '../log.js';
 import { Services } from '../runtime/context.js';
 import { openServices } from '../runtime/services.js';
+import { ShutdownError, isPublishing, publishedCount, requestShutdown, shutdownMessage, shutdownRequested } from '../runtime/abort.js';
+
+/** Exit code after SIGTERM (128 + 15), what ECS and shells expect from a terminated process. */
+export const SIGTERM_EXIT_CODE = 143;
+
+/**
+ * SIGTERM (ECS stopping the task) and SIGINT stop the run with nothing more published: outside a
+ * publish phase the process exits at once (nothing of this run is visible yet); during one, the
+ * runtime stops before its next partition (src/runtime/abort.ts). A second signal exits at once.
+ */
+export function installShutdownHandler(exit: (code: number) => never = process.exit): void {
+  const onSignal = (sig: NodeJS.Signals) => {
+    const again = shutdownRequested();
+    requestShutdown(sig);
+    if (!again && isPublishing()) {
+      process.stderr.write(`${sig} received while publishing: stopping before the next partition\n`);
+      return;
+    }
+    process.stderr.write(`error: ${shutdownMessage(sig, publishedCount())}\n`);
+    exit(sig === 'SIGTERM' ? SIGTERM_EXIT_CODE : 130);
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+}
 
 export async function withServices<T>(fn: (services: Services, config: Config, log: Logger) => Promise<T>): Promise<T> {
   const config = loadConfig();
@@ -18,12 +42,13 @@ export async function withServices<T>(fn: (services: Services, config: Config, l
 
 /** Runs a CLI body: on failure, one line on stderr and a non-zero exit code. */
 export function cliMain(body: () => Promise<number | void>): void {
+  installShutdownHandler();
   body().then(
     (code) => process.exit(code ?? 0),
     (err) => {
       process.stderr.write(`error: ${oneLine(err)}\n`);
       if (process.env.ACE_DEBUG) process.stderr.write(`${(err as Error).stack}\n`);
-      process.exit(exitCodeOf(err));
+      process.exit(err instanceof ShutdownError ? (err.signal === 'SIGTERM' ? SIGTERM_EXIT_CODE : 130) : exitCodeOf(err));
     },
   );
 }
