@@ -9,6 +9,8 @@
 import crypto from 'node:crypto';
 import { JobDefinition } from '../src/runtime/job.js';
 import { JobContext } from '../src/runtime/context.js';
+import { ObjectStore } from '../src/lake/objectStore.js';
+import { readPointer } from '../src/lake/publish.js';
 import { MissingInputError } from '../src/errors.js';
 import { TABLES } from '../src/rules/tables.js';
 import { RULE_VERSION } from '../src/rules/ace.js';
@@ -66,6 +68,25 @@ async function buildDay(ctx: JobContext, date: BusinessDate, lookback: number): 
   return { engagement: e.files, attempts: a.files, unattributedRows: u.rows, rebuilt: true };
 }
 
+/**
+ * The versions of every input partition of the calc for `asOf` (the month so far plus the lookback),
+ * as a fingerprint; and the month's missing partitions. Shared by the job and `npm run status`.
+ */
+export async function calcInputs(store: ObjectStore, asOf: BusinessDate, lookback: number): Promise<{ fingerprint: string; missing: string[] }> {
+  const first = firstDayOf(monthOf(asOf));
+  const missing: string[] = [];
+  const inputVersions: string[] = [];
+  for (const d of datesBetween(addDays(first, -lookback), asOf)) {
+    for (const t of [TABLES.notification_delivered, TABLES.notification_attempted]) {
+      const current = await readPointer(store, t, d);
+      inputVersions.push(`${t.name}/${d}=${current?.runId ?? 'none'}`);
+      if (!current && d >= first) missing.push(`${t.name} dt=${d}`);
+    }
+  }
+  const fingerprint = crypto.createHash('sha256').update(JSON.stringify({ rule: RULE_VERSION, asOf, lookback, inputs: inputVersions })).digest('hex');
+  return { fingerprint, missing };
+}
+
 export const aceUnitCalcDaily: JobDefinition = {
   name: 'ace_unit_calc_daily',
   period: 'date',
@@ -79,15 +100,7 @@ export const aceUnitCalcDaily: JobDefinition = {
     const lookback = ctx.config.attributionDays;
     const dates = datesBetween(first, asOf);
 
-    const missing: string[] = [];
-    const inputVersions: string[] = [];
-    for (const d of datesBetween(addDays(first, -lookback), asOf)) {
-      for (const t of [TABLES.notification_delivered, TABLES.notification_attempted]) {
-        const current = await ctx.currentFiles(t, d);
-        inputVersions.push(`${t.name}/${d}=${current?.pointer.runId ?? 'none'}`);
-        if (!current && d >= first) missing.push(`${t.name} dt=${d}`);
-      }
-    }
+    const { fingerprint, missing } = await calcInputs(ctx.store, asOf, lookback);
     if (missing.length > 0) {
       throw new MissingInputError(
         `missing input partitions: ${missing.join(', ')}. Run the ingest jobs for those dates first, e.g. npm run pipeline -- daily --from ${first} --to ${asOf}`,
@@ -102,7 +115,6 @@ export const aceUnitCalcDaily: JobDefinition = {
       ctx.warn(`lookback partitions notification_attempted dt=${missingLookback.join(', ')} (before ${first}) are missing: deliveries early in ${month} may be unattributed`, { missing: missingLookback });
     }
 
-    const fingerprint = crypto.createHash('sha256').update(JSON.stringify({ rule: RULE_VERSION, asOf, lookback, inputs: inputVersions })).digest('hex');
     if (await ctx.isUpToDate(TABLES.ace_unit_agg, month, fingerprint)) {
       const audit = await ctx.currentFiles(TABLES.ace_unit_audit, month);
       return { rows: audit?.pointer.rows ?? 0, upToDate: true, details: { billing_month: month, as_of_date: asOf } };

@@ -13,6 +13,7 @@ import { BusinessDate, datesBetween } from '../time/time.js';
 import { cliMain, withServices } from './main.js';
 import { requireDate, requireMonth } from './args.js';
 import { formatRows } from './format.js';
+import { restateMonth } from '../graph/restate.js';
 
 function summary(results: JobResult[]): string {
   const rows = results.map((r) => ({
@@ -33,7 +34,7 @@ function report(results: JobResult[], json: boolean): void {
 
 cliMain(async () => {
   const program = new Command('pipeline')
-    .argument('<graph>', 'daily or monthly')
+    .argument('<graph>', 'daily, monthly or restate')
     .option('--date <YYYY-MM-DD>', 'one business date (daily)')
     .option('--from <YYYY-MM-DD>', 'first date of a backfill (daily)')
     .option('--to <YYYY-MM-DD>', 'last date of a backfill (daily)')
@@ -41,6 +42,7 @@ cliMain(async () => {
     .option('--allow-partial', 'monthly: export a month that is not complete, marked partial')
     .option('--restart', 'backfill: start again from --from instead of resuming')
     .option('--force', 'rerun jobs even when their inputs did not change')
+    .option('--final', 'monthly/restate: mark the exports final (the month close)')
     .exitOverride()
     .configureOutput({ writeErr: () => undefined });
   try {
@@ -49,18 +51,24 @@ cliMain(async () => {
     throw new UsageError((err as Error).message.replace(/^error: /, ''));
   }
   const [graph] = program.args;
-  const o = program.opts<{ date?: string; from?: string; to?: string; month?: string; allowPartial?: boolean; restart?: boolean; force?: boolean }>();
+  const o = program.opts<{ date?: string; from?: string; to?: string; month?: string; allowPartial?: boolean; restart?: boolean; force?: boolean; final?: boolean }>();
   const flags = { force: !!o.force };
   return withServices(async (services, config, log) => {
     const json = config.logFormat === 'json';
     const all: JobResult[] = [];
-    if (graph === 'monthly') {
-      const month = requireMonth(o.month, '--month', 'pipeline monthly');
-      all.push(...(await runGraph(services, MONTHLY_GRAPH, { month, flags: { allowPartial: !!o.allowPartial } })));
+    if (graph === 'restate') {
+      const month = requireMonth(o.month, '--month', 'pipeline restate');
+      all.push(...(await restateMonth(services, month, { final: !!o.final, allowPartial: !!o.allowPartial })));
       report(all, json);
       return 0;
     }
-    if (graph !== 'daily') throw new UsageError(`unknown graph ${JSON.stringify(graph)}: use daily or monthly`);
+    if (graph === 'monthly') {
+      const month = requireMonth(o.month, '--month', 'pipeline monthly');
+      all.push(...(await runGraph(services, MONTHLY_GRAPH, { month, flags: { allowPartial: !!o.allowPartial, final: o.final } })));
+      report(all, json);
+      return 0;
+    }
+    if (graph !== 'daily') throw new UsageError(`unknown graph ${JSON.stringify(graph)}: use daily, monthly or restate`);
 
     let dates: BusinessDate[];
     let stateKey: string | null = null;

@@ -97,3 +97,18 @@ export async function publishPartition(store: ObjectStore, staged: StagedPartiti
   }
   return pointer;
 }
+
+/**
+ * The version of a partition that was current at `instant` (the latest run manifest published at or
+ * before it), while its files are kept (until garbage collection); null when there was none.
+ */
+export async function versionAsOf(store: ObjectStore, table: TableDef, value: string, instant: string): Promise<Pointer | null> {
+  const prefix = `${partitionPrefix(table.name, table.partitionKey, value)}/`;
+  const manifests = (await store.list(prefix)).filter((o) => /\/run=[^/]+\/_manifest\.json$/.test(o.key));
+  let best: Pointer | null = null;
+  for (const m of manifests) {
+    const p = JSON.parse((await store.readText(m.key)) ?? 'null') as Pointer | null;
+    if (p && p.publishedAt <= instant && (!best || p.publishedAt > best.publishedAt)) best = p;
+  }
+  return best;
+}

@@ -10,7 +10,8 @@ import { NotReadyError, ReconciliationError } from '../errors.js';
 import { TABLES, TableDef } from '../rules/tables.js';
 import { RULE_VERSION } from '../rules/ace.js';
 import { sqlFile } from '../sql/sql.js';
-import { BillingMonth, lastDayOf } from '../time/time.js';
+import { BillingMonth, BusinessDate, addDays, datesBetween, firstDayOf, lastDayOf } from '../time/time.js';
+import { Pointer, readPointer, runPrefix, versionAsOf } from '../lake/publish.js';
 import { JobContext } from './context.js';
 import { JobOutcome } from './job.js';
 
@@ -35,6 +36,7 @@ export interface Manifest {
   partial: boolean;
   final: boolean;
   version: number;
+  previous_version?: { version: number; sha256: string; generated_at: string; diff: string | null } | null;
   generated_at: string;
   run_id: string;
 }
@@ -105,30 +107,59 @@ export async function runExport(ctx: JobContext, spec: ExportSpec): Promise<JobO
 
   const file = `${spec.stem}_${month}.csv`;
   const local = path.join(ctx.scratch, file);
-  await ctx.db.run(`COPY (${sqlFile(spec.rowsSql)}) TO $out (FORMAT csv, HEADER true, DELIMITER ',', QUOTE '"', ESCAPE '"', NEW_LINE '\n')`, { out: local });
+  await writeCsv(ctx, sqlFile(spec.rowsSql), local);
   const body = fs.readFileSync(local);
+  const sha256 = crypto.createHash('sha256').update(body).digest('hex');
+  const final = Boolean(ctx.flags.final ?? process.env.ACE_EXPORT_FINAL === 'true');
   const [{ rows, units }] = await ctx.db.all<{ rows: number; units: number }>(`SELECT count(*)::INTEGER AS rows, coalesce(sum(ace_units), 0)::BIGINT AS units FROM (${sqlFile(spec.rowsSql)})`);
 
   const prefix = `${ctx.job}/billing_month=${month}`;
+  const exportStore = ctx.services.exportStore;
+  const previous = JSON.parse((await exportStore.readText(`${prefix}/_manifest.json`)) ?? 'null') as Manifest | null;
+  const sources = {
+    ace_unit_audit: audit.pointer.runId,
+    ace_unit_agg: agg.pointer.runId,
+    dim_customer: dim.runIds,
+    outcome_experience_lookup: lookup.runIds,
+  };
+  if (previous && previous.sha256 === sha256 && previous.partial === partial) {
+    // No number changed: the version stands (same CSV, same version). Its manifest records that it was
+    // checked against these inputs, and at month close it becomes final.
+    const unchanged = JSON.stringify(previous.source_run_ids) === JSON.stringify(sources) && (previous.final || !final);
+    if (!unchanged) {
+      const refreshed = { ...previous, source_run_ids: sources, final: previous.final || final, checked_at: new Date().toISOString(), checked_by: ctx.runId };
+      ctx.stageObject({ key: `${prefix}/_manifest.json`, text: `${JSON.stringify(refreshed, null, 2)}\n` });
+    }
+    ctx.log.info({ event: 'export.unchanged', version: previous.version }, `no number changed since version ${previous.version}: the CSV stands${final && !previous.final ? ', now marked final' : ''}`);
+    return { rows: previous.rows, upToDate: unchanged, details: { file: exportStore.describe(`${prefix}/${file}`), version: previous.version, unchanged: true } };
+  }
+  const version = previous ? previous.version + 1 : 1;
+  let diffFile: string | null = null;
+  if (previous) {
+    // Keep the earlier version beside the new one, and explain the change unit by unit.
+    const oldCsv = await exportStore.readText(`${prefix}/${previous.file}`);
+    if (oldCsv !== null) ctx.stageObject({ key: `${prefix}/versions/v${previous.version}/${previous.file}`, text: oldCsv });
+    ctx.stageObject({ key: `${prefix}/versions/v${previous.version}/_manifest.json`, text: `${JSON.stringify(previous, null, 2)}\n` });
+    diffFile = `diff_v${previous.version}_v${version}.csv`;
+    const diffLocal = path.join(ctx.scratch, diffFile);
+    await writeUnitDiff(ctx, month, previous, diffLocal);
+    ctx.stageObject({ key: `${prefix}/${diffFile}`, file: diffLocal });
+  }
   const manifest: Manifest = {
     job: ctx.job,
     billing_month: month,
     file,
     rows: Number(rows),
     total_ace_units: Number(units),
-    sha256: crypto.createHash('sha256').update(body).digest('hex'),
+    sha256,
     rule_version: RULE_VERSION,
     as_of_date: asOf,
-    source_run_ids: {
-      ace_unit_audit: audit.pointer.runId,
-      ace_unit_agg: agg.pointer.runId,
-      dim_customer: dim.runIds,
-      outcome_experience_lookup: lookup.runIds,
-    },
+    source_run_ids: sources,
     warnings: ctx.warnings,
     partial,
-    final: false,
-    version: 1,
+    final,
+    version,
+    previous_version: previous ? { version: previous.version, sha256: previous.sha256, generated_at: previous.generated_at, diff: diffFile } : null,
     generated_at: new Date().toISOString(),
     run_id: ctx.runId,
   };
@@ -136,5 +167,44 @@ export async function runExport(ctx: JobContext, spec: ExportSpec): Promise<JobO
   ctx.stageObject({ key: `${prefix}/${file}`, file: local });
   ctx.stageObject({ key: `${prefix}/_manifest.json`, text: `${JSON.stringify(manifest, null, 2)}\n` });
   ctx.log.info({ event: 'export.written', file: ctx.services.exportStore.describe(`${prefix}/${file}`), rows: manifest.rows, ace_units: manifest.total_ace_units }, `wrote ${ctx.services.exportStore.describe(`${prefix}/${file}`)}`);
-  return { rows: manifest.rows, details: { file: ctx.services.exportStore.describe(`${prefix}/${file}`), total_ace_units: manifest.total_ace_units, partial } };
+  return { rows: manifest.rows, details: { file: ctx.services.exportStore.describe(`${prefix}/${file}`), total_ace_units: manifest.total_ace_units, partial, version } };
+}
+
+async function writeCsv(ctx: JobContext, sql: string, file: string): Promise<void> {
+  await ctx.db.run(`COPY (${sql}) TO $out (FORMAT csv, HEADER true, DELIMITER ',', QUOTE '"', ESCAPE '"', NEW_LINE '\\n')`, { out: file });
+}
+
+/** Writes `diff_vN_vM.csv`: units added and removed since the previous version, with reasons. */
+async function writeUnitDiff(ctx: JobContext, month: BillingMonth, previous: Manifest, file: string): Promise<void> {
+  const oldAuditRun = String(previous.source_run_ids.ace_unit_audit ?? '');
+  const manifestKey = `${runPrefix(TABLES.ace_unit_audit.name, TABLES.ace_unit_audit.partitionKey, month, oldAuditRun)}/_manifest.json`;
+  const oldManifest = JSON.parse((await ctx.store.readText(manifestKey)) ?? 'null') as Pointer | null;
+  if (!oldManifest) {
+    ctx.warn(`the audit version ${oldAuditRun} behind export version ${previous.version} was garbage-collected: the diff lists no units`);
+    fs.writeFileSync(file, 'client_id,customer_id,change,reason,first_notification_id\n');
+    return;
+  }
+  const dates = datesBetween(firstDayOf(month), lastDayOf(month));
+  const attemptDates = datesBetween(addDays(firstDayOf(month), -ctx.config.attributionDays), lastDayOf(month));
+  // Files of the current versions, or of the versions that were current when the previous export was made.
+  const filesOf = async (table: TableDef, days: BusinessDate[], asOf?: string) => {
+    const pointers = await Promise.all(days.map((d) => (asOf ? versionAsOf(ctx.store, table, d, asOf) : readPointer(ctx.store, table, d))));
+    const files = pointers.flatMap((p) => p?.files ?? []);
+    return ctx.store.localPaths(files, path.join(ctx.scratch, `diff-${table.name}-${asOf ? 'old' : 'new'}`));
+  };
+  const placeholder = path.join(ctx.scratch, 'diff-empty.parquet');
+  await ctx.db.run(`COPY (SELECT NULL::VARCHAR AS event_id, NULL::VARCHAR AS notification_id, NULL::DATE AS dt WHERE false) TO $out (FORMAT parquet)`, { out: placeholder });
+  const orEmpty = (files: string[]) => (files.length > 0 ? files : [placeholder]);
+  await ctx.db.setVariables({
+    diff_old_audit_files: await ctx.store.localPaths(oldManifest.files, path.join(ctx.scratch, 'diff-old-audit')),
+    diff_engagement_files: orEmpty(await filesOf(TABLES.ace_engagement_daily, dates)),
+    diff_old_delivered_files: orEmpty(await filesOf(TABLES.notification_delivered, dates, previous.generated_at)),
+    diff_old_attempted_files: orEmpty(await filesOf(TABLES.notification_attempted, attemptDates, previous.generated_at)),
+  });
+  await ctx.db.run(sqlFile('export_diff'));
+  await writeCsv(ctx, `SELECT client_id, customer_id, change, reason, first_notification_id FROM exp_diff ORDER BY client_id, change, customer_id`, file);
+  const summary = await ctx.db.all<{ client_id: string; added: number; removed: number }>(
+    `SELECT client_id, count(*) FILTER (WHERE change = 'added')::INTEGER AS added, count(*) FILTER (WHERE change = 'removed')::INTEGER AS removed FROM exp_diff GROUP BY client_id ORDER BY client_id`,
+  );
+  ctx.log.info({ event: 'export.diff', clients: summary.length }, `version ${previous.version} → ${previous.version + 1}: ${summary.map((s) => `${s.client_id} +${s.added}/-${s.removed}`).join(', ') || 'no unit changed (only volumes or names)'}`);
 }

@@ -16,6 +16,7 @@ import { IngestCounts, StreamSpec, renderIngestCounts, renderIngestKept, renderI
 import { TableDef } from '../rules/tables.js';
 import { RULE_VERSION } from '../rules/ace.js';
 import { JobContext } from './context.js';
+import { ObjectStore } from '../lake/objectStore.js';
 import { JobDefinition } from './job.js';
 import { JobName } from '../graph/graph.js';
 
@@ -38,11 +39,11 @@ export interface RawFile {
 }
 
 /** Lists the raw objects of the window, in arrival order (hour, then key). */
-export async function listRawFiles(ctx: JobContext, stream: string, hours: Date[], owned: Date[]): Promise<RawFile[]> {
+export async function listRawFiles(store: ObjectStore, stream: string, hours: Date[], owned: Date[]): Promise<RawFile[]> {
   const ownedSet = new Set(owned.map((h) => h.getTime()));
   const perHour = await Promise.all(
     hours.map(async (h) => {
-      const objects = await ctx.store.list(`raw/${stream}/${hourPath(h)}/`);
+      const objects = await store.list(`raw/${stream}/${hourPath(h)}/`);
       return objects.map((o) => ({ ...o, arrivalHour: h, owned: ownedSet.has(h.getTime()) }));
     }),
   );
@@ -118,7 +119,7 @@ export function ingestFingerprint(spec: StreamSpec, files: RawFile[], latenessHo
 /** Runs the ingest recipe and stages its partitions; throws BadInputError over the reject threshold. */
 export async function ingest(ctx: JobContext, plan: IngestPlan): Promise<IngestResult> {
   const { spec, date } = plan;
-  const files = await listRawFiles(ctx, spec.stream, plan.readHours, plan.ownedHours);
+  const files = await listRawFiles(ctx.store, spec.stream, plan.readHours, plan.ownedHours);
   ctx.log.info({ event: 'raw.listed', files: files.length, hours: plan.readHours.length }, `reading ${files.length} raw files of ${spec.stream}`);
   const fingerprint = ingestFingerprint(spec, files, ctx.config.latenessHours, ctx.config.maxRejectRate);
   if (await ctx.isUpToDate(plan.table, date, fingerprint)) {
@@ -190,8 +191,9 @@ export function ingestJob(def: {
   table: TableDef;
   rejectsTable: TableDef;
   hours: (date: BusinessDate, latenessHours: number) => { read: Date[]; owned: Date[] };
-}): JobDefinition {
+}): JobDefinition & { ingest: { spec: StreamSpec; table: TableDef; hours: (date: BusinessDate, latenessHours: number) => { read: Date[]; owned: Date[] } } } {
   return {
+    ingest: { spec: def.spec, table: def.table, hours: def.hours },
     name: def.name,
     period: 'date',
     description: def.description,

@@ -1,0 +1,31 @@
+/** `npm run status -- --month YYYY-MM [--all]`: the partitions whose inputs changed since they were built. */
+import { Command } from 'commander';
+import { UsageError } from '../errors.js';
+import { monthStatus } from '../runtime/status.js';
+import { cliMain, withServices } from './main.js';
+import { requireMonth } from './args.js';
+import { formatRows } from './format.js';
+
+cliMain(async () => {
+  const program = new Command('status')
+    .requiredOption('--month <YYYY-MM>', 'billing month')
+    .option('--all', 'list current partitions too')
+    .option('--format <format>', 'table or json', 'table')
+    .exitOverride()
+    .configureOutput({ writeErr: () => undefined });
+  try {
+    program.parse(process.argv);
+  } catch (err) {
+    throw new UsageError((err as Error).message.replace(/^error: /, ''));
+  }
+  const o = program.opts<{ month: string; all?: boolean; format: string }>();
+  const month = requireMonth(o.month, '--month', 'status');
+  return withServices(async (services) => {
+    const statuses = await monthStatus(services, month);
+    const shown = o.all ? statuses : statuses.filter((s) => s.state !== 'current');
+    if (o.format === 'json') process.stdout.write(`${JSON.stringify(shown)}\n`);
+    else if (shown.length === 0) process.stdout.write(`${month}: every partition is current (${statuses.length} checked)\n`);
+    else process.stdout.write(formatRows(shown as unknown as Record<string, unknown>[], 'table'));
+    return 0;
+  });
+});
