@@ -128,6 +128,17 @@ describe('GlueCatalog.ensureTable', () => {
     ]);
   });
 
+  test('a denied update of comments only (the Terraform tables) warns and continues; of columns it fails', async () => {
+    const { glueMock, catalog } = setup();
+    const declared = tableInput(TABLES.dim_customer, lake);
+    declared.Description = 'One row per warehouse dim_customer row, copied daily.';
+    declared.StorageDescriptor = { ...declared.StorageDescriptor, Columns: dimColumns.map((c) => ({ Name: c.Name, Type: c.Type })) };
+    glueMock.on(GetTableCommand).resolves({ Table: { ...declared, Name: 'dim_customer' } });
+    glueMock.on(UpdateTableCommand).rejects(awsError('AccessDeniedException', 'not authorized to perform glue:UpdateTable'));
+    await expect(catalog.ensureTable(TABLES.dim_customer)).resolves.toBeUndefined();
+    expect(sent(glueMock).map(([c]) => c)).toEqual(['GetTableCommand', 'UpdateTableCommand']);
+  });
+
   test('a denied update fails with a CatalogError that points at the IAM section', async () => {
     const { glueMock, catalog } = setup();
     glueMock.on(GetTableCommand).resolves({ Table: { Name: 'dim_customer', StorageDescriptor: {} } });
@@ -190,6 +201,16 @@ describe('GlueCatalog.registerPartition', () => {
     expect(err.message).toBe(
       `cannot point Glue table ace_unit_prod.dim_customer snapshot_date=2026-03-11 at ${locationOf(RUN_B)}: InternalServiceException: internal error; it still points at ${locationOf(RUN_A)}, so Athena readers see the previous version. Rerun the job`,
     );
+  });
+
+  test('an append-only table (the run ledger) points its partition at the partition folder', async () => {
+    const { glueMock, catalog } = setup();
+    glueMock.on(BatchCreatePartitionCommand).resolves({});
+    const runs = { ...pointer(RUN_A), table: 'runs', partitionKey: 'job', partitionValue: 'dim_customer_daily' };
+    await catalog.registerPartition(TABLES.runs, runs);
+    const input = glueMock.commandCalls(BatchCreatePartitionCommand)[0].args[0].input;
+    expect(input.PartitionInputList?.[0].StorageDescriptor?.Location).toBe('s3://ace-lake/lake/tables/runs/job=dim_customer_daily/');
+    expect(input.PartitionInputList?.[0].Values).toEqual(['dim_customer_daily']);
   });
 
   test('a per-partition error in BatchCreatePartition (not AlreadyExists) is read back and reported', async () => {

@@ -4,7 +4,7 @@
  */
 import type { Column as GlueColumn, PartitionInput, StorageDescriptor, Table, TableInput } from '@aws-sdk/client-glue';
 import { Column, TableDef } from '../../rules/tables.js';
-import { Pointer, runPrefix } from '../../lake/publish.js';
+import { Pointer, partitionPrefix, runPrefix } from '../../lake/publish.js';
 
 /** Where the lake lives in S3 (the lake's ACE_LAKE_ROOT). */
 export interface LakeLocation {
@@ -57,9 +57,15 @@ export function tableLocation(lake: LakeLocation, table: string): string {
   return `${s3Uri(lake, `tables/${table}`)}/`;
 }
 
-/** The run folder a partition version lives in: what the Glue partition points at once current. */
-export function partitionLocation(lake: LakeLocation, pointer: Pointer): string {
-  return `${s3Uri(lake, runPrefix(pointer.table, pointer.partitionKey, pointer.partitionValue, pointer.runId))}/`;
+/**
+ * The run folder a partition version lives in: what the Glue partition points at once current.
+ * An append-only table (the run ledger) keeps every run's file in the partition folder itself.
+ */
+export function partitionLocation(lake: LakeLocation, pointer: Pointer, appendOnly = false): string {
+  const key = appendOnly
+    ? partitionPrefix(pointer.table, pointer.partitionKey, pointer.partitionValue)
+    : runPrefix(pointer.table, pointer.partitionKey, pointer.partitionValue, pointer.runId);
+  return `${s3Uri(lake, key)}/`;
 }
 
 export function storageDescriptor(def: TableDef, location: string): StorageDescriptor {
@@ -88,12 +94,16 @@ export function tableInput(def: TableDef, lake: LakeLocation): TableInput {
 export function partitionInput(def: TableDef, lake: LakeLocation, pointer: Pointer): PartitionInput {
   return {
     Values: [pointer.partitionValue],
-    StorageDescriptor: storageDescriptor(def, partitionLocation(lake, pointer)),
+    StorageDescriptor: storageDescriptor(def, partitionLocation(lake, pointer, def.appendOnly)),
     Parameters: { 'ace.run_id': pointer.runId, 'ace.rows': String(pointer.rows), 'ace.published_at': pointer.publishedAt },
   };
 }
 
-const cols = (list: GlueColumn[] | undefined) => (list ?? []).map((c) => `${c.Name}:${c.Type}:${c.Comment ?? ''}`).join('|');
+const cols = (list: GlueColumn[] | undefined) => (list ?? []).map((c) => `${c.Name}:${c.Type}`).join('|');
+const comments = (list: GlueColumn[] | undefined) => (list ?? []).map((c) => c.Comment ?? '').join('|');
+
+/** Differences that change nothing for readers (Athena reads by name and type). */
+export const COSMETIC = new Set(['column comments', 'description']);
 
 /** What differs between the table in Glue and the wanted definition ([] when nothing does). */
 export function tableDiff(existing: Table, wanted: TableInput): string[] {
@@ -104,7 +114,8 @@ export function tableDiff(existing: Table, wanted: TableInput): string[] {
   if (cols(existing.PartitionKeys) !== cols(wanted.PartitionKeys)) diffs.push('partition keys');
   if (a?.Location !== b.Location) diffs.push('location');
   if (a?.InputFormat !== b.InputFormat || a?.OutputFormat !== b.OutputFormat || a?.SerdeInfo?.SerializationLibrary !== b.SerdeInfo?.SerializationLibrary) diffs.push('format');
-  if ((existing.Description ?? '') !== (wanted.Description ?? '')) diffs.push('description');
   if (existing.TableType !== wanted.TableType) diffs.push('table type');
+  if (comments(a?.Columns) !== comments(b.Columns) || comments(existing.PartitionKeys) !== comments(wanted.PartitionKeys)) diffs.push('column comments');
+  if ((existing.Description ?? '') !== (wanted.Description ?? '')) diffs.push('description');
   return diffs;
 }
