@@ -45,6 +45,10 @@ export interface Config {
   aws: AwsConfig;
   duckdb: { memoryLimit: string; tempDir: string; threads: number };
   logFormat: 'json' | 'pretty';
+  /** ACE_RAW_ROOT: where raw input lives when not under `<lake>/raw/` (e.g. its own bucket). */
+  raw: StoreLocation | null;
+  /** ACE_CUSTOMER_ID_KEY: when set, customer_id is replaced by HMAC-SHA256(key, customer_id) at ingest. */
+  customerIdKey: string | null;
 }
 
 type Env = Record<string, string | undefined>;
@@ -156,7 +160,18 @@ export function loadConfig(env: Env = process.env): Config {
     aws: loadAwsConfig(env),
     duckdb: { memoryLimit, tempDir, threads: Math.max(1, os.availableParallelism?.() ?? os.cpus().length) },
     logFormat,
+    raw: env.ACE_RAW_ROOT ? parseStoreLocation(env.ACE_RAW_ROOT, 'ACE_RAW_ROOT') : null,
+    customerIdKey: parseCustomerIdKey(env.ACE_CUSTOMER_ID_KEY),
   };
+}
+
+/** ACE_CUSTOMER_ID_KEY: at least 32 characters (a hex or base64 secret); never logged. */
+function parseCustomerIdKey(value: string | undefined): string | null {
+  if (value === undefined || value === '') return null;
+  if (value.length < 32 || /\s/.test(value)) {
+    throw new ConfigError('ACE_CUSTOMER_ID_KEY is set but is not a usable key: use at least 32 characters without spaces (e.g. openssl rand -hex 32)');
+  }
+  return value;
 }
 
 const opt = (env: Env, name: string): string | null => (env[name] ?? '').trim() || null;

@@ -20,11 +20,19 @@ export interface Services {
   config: Config;
   store: ObjectStore;
   exportStore: ObjectStore;
+  /** Where raw input is read: `<lake>/raw/` by default, or ACE_RAW_ROOT. */
+  raw: RawSource;
   catalog: Catalog;
   engine: Engine;
   log: Logger;
   /** Test seams: called at fixed points of every run (never set in production). */
   hooks?: { beforePublish?: (ctx: JobContext) => Promise<void> };
+}
+
+/** The landing zone: a store and the key prefix under which `<stream>/YYYY/MM/DD/HH/<file>` live. */
+export interface RawSource {
+  store: ObjectStore;
+  prefix: string;
 }
 
 /** An export object staged for publishing: a local file to move, or a small text. */

@@ -15,7 +15,7 @@ import { BusinessDate, hourPath, tooLateBefore, windowOf } from '../time/time.js
 import { IngestCounts, StreamSpec, renderIngestCounts, renderIngestKept, renderIngestPrepare, renderIngestRejects } from '../sql/ingest.js';
 import { TableDef } from '../rules/tables.js';
 import { RULE_VERSION } from '../rules/ace.js';
-import { JobContext } from './context.js';
+import { JobContext, RawSource } from './context.js';
 import { ObjectStore } from '../lake/objectStore.js';
 import { JobDefinition } from './job.js';
 import { JobName } from '../graph/graph.js';
@@ -31,7 +31,10 @@ export interface IngestPlan {
 }
 
 export interface RawFile {
+  /** Key in the raw store. */
   key: string;
+  /** The name recorded in tables (`raw/<stream>/YYYY/MM/DD/HH/<file>`, whatever the raw root). */
+  sourceFile: string;
   size: number;
   version: string;
   arrivalHour: Date;
@@ -39,12 +42,12 @@ export interface RawFile {
 }
 
 /** Lists the raw objects of the window, in arrival order (hour, then key). */
-export async function listRawFiles(store: ObjectStore, stream: string, hours: Date[], owned: Date[]): Promise<RawFile[]> {
+export async function listRawFiles(raw: RawSource, stream: string, hours: Date[], owned: Date[]): Promise<RawFile[]> {
   const ownedSet = new Set(owned.map((h) => h.getTime()));
   const perHour = await Promise.all(
     hours.map(async (h) => {
-      const objects = await store.list(`raw/${stream}/${hourPath(h)}/`);
-      return objects.map((o) => ({ ...o, arrivalHour: h, owned: ownedSet.has(h.getTime()) }));
+      const objects = await raw.store.list(`${raw.prefix}${stream}/${hourPath(h)}/`);
+      return objects.map((o) => ({ ...o, sourceFile: `raw/${o.key.slice(raw.prefix.length)}`, arrivalHour: h, owned: ownedSet.has(h.getTime()) }));
     }),
   );
   return perHour.flat();
@@ -54,7 +57,7 @@ async function loadFileTable(ctx: JobContext, files: RawFile[], latenessHours: n
   await ctx.db.run(`CREATE OR REPLACE TEMP TABLE ingest_files_raw (file_index DOUBLE, source_file VARCHAR, arrival_hour VARCHAR, owned BOOLEAN, too_late_before VARCHAR)`);
   await ctx.db.append(
     'ingest_files_raw',
-    files.map((f, i) => [i, f.key, f.arrivalHour.toISOString(), f.owned, tooLateBefore(f.arrivalHour, latenessHours).toISOString()]),
+    files.map((f, i) => [i, f.sourceFile, f.arrivalHour.toISOString(), f.owned, tooLateBefore(f.arrivalHour, latenessHours).toISOString()]),
   );
   await ctx.db.run(`CREATE OR REPLACE TEMP TABLE ingest_files AS
     SELECT file_index::INTEGER AS file_index, source_file, arrival_hour::TIMESTAMPTZ AS arrival_hour, owned,
@@ -76,8 +79,8 @@ async function assertGzipComplete(ctx: JobContext, files: RawFile[], paths: stri
         await pipeline(fs.createReadStream(p), zlib.createGunzip({ chunkSize: 1 << 20 }), new Writable({ write: (_c, _e, cb) => cb() }));
       } catch (err) {
         throw new BadInputError(
-          `cannot read raw file ${ctx.store.describe(file.key)} (${(err as Error).message}): the gzip stream is damaged, so its lines cannot be counted and nothing was published. Replace or remove the file, then rerun`,
-          { job: ctx.job, date, path: file.key },
+          `cannot read raw file ${ctx.services.raw.store.describe(file.key)} (${(err as Error).message}): the gzip stream is damaged, so its lines cannot be counted and nothing was published. Replace or remove the file, then rerun`,
+          { job: ctx.job, date, path: file.sourceFile },
           { cause: err },
         );
       }
@@ -112,14 +115,14 @@ export interface IngestResult {
 export function ingestFingerprint(spec: StreamSpec, files: RawFile[], latenessHours: number, maxRejectRate: number): string {
   const h = crypto.createHash('sha256');
   h.update(JSON.stringify({ rule: RULE_VERSION, stream: spec.stream, latenessHours, maxRejectRate, fields: spec.fields }));
-  for (const f of files) h.update(`\n${f.key}\t${f.size}\t${f.version}\t${f.owned}`);
+  for (const f of files) h.update(`\n${f.sourceFile}\t${f.size}\t${f.version}\t${f.owned}`);
   return h.digest('hex');
 }
 
 /** Runs the ingest recipe and stages its partitions; throws BadInputError over the reject threshold. */
 export async function ingest(ctx: JobContext, plan: IngestPlan): Promise<IngestResult> {
   const { spec, date } = plan;
-  const files = await listRawFiles(ctx.store, spec.stream, plan.readHours, plan.ownedHours);
+  const files = await listRawFiles(ctx.services.raw, spec.stream, plan.readHours, plan.ownedHours);
   ctx.log.info({ event: 'raw.listed', files: files.length, hours: plan.readHours.length }, `reading ${files.length} raw files of ${spec.stream}`);
   const fingerprint = ingestFingerprint(spec, files, ctx.config.latenessHours, ctx.config.maxRejectRate);
   if (await ctx.isUpToDate(plan.table, date, fingerprint)) {
@@ -127,7 +130,7 @@ export async function ingest(ctx: JobContext, plan: IngestPlan): Promise<IngestR
     const counts = (current?.pointer.meta.counts ?? {}) as IngestCounts;
     return { counts, files: files.length, rejectRate: 0, upToDate: true };
   }
-  let paths = await ctx.store.localPaths(files.map((f) => f.key), path.join(ctx.scratch, 'raw'));
+  let paths = await ctx.services.raw.store.localPaths(files.map((f) => f.key), path.join(ctx.scratch, 'raw'));
   await loadFileTable(ctx, files, ctx.config.latenessHours);
   await assertGzipComplete(ctx, files, paths, date);
   if (paths.length === 0) {
@@ -147,8 +150,8 @@ export async function ingest(ctx: JobContext, plan: IngestPlan): Promise<IngestR
     const bad = await findUnreadable(ctx, files, paths);
     if (bad) {
       throw new BadInputError(
-        `cannot read raw file ${ctx.store.describe(bad.file.key)} (${bad.error}); its lines cannot be counted, so nothing was published. Replace or remove the file, then rerun`,
-        { job: ctx.job, date, path: bad.file.key },
+        `cannot read raw file ${ctx.services.raw.store.describe(bad.file.key)} (${bad.error}); its lines cannot be counted, so nothing was published. Replace or remove the file, then rerun`,
+        { job: ctx.job, date, path: bad.file.sourceFile },
         { cause: err },
       );
     }

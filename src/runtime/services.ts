@@ -51,5 +51,6 @@ export async function openServices(config: Config, log: Logger): Promise<Service
   const exportStore = await openStore(config.exports, 'ACE_EXPORT_ROOT');
   const catalog = await openCatalog(config, store, log);
   const engine = await Engine.open(config.duckdb);
-  return { config, store, exportStore, catalog, engine, log };
+  const raw = config.raw ? { store: await openStore(config.raw, 'ACE_RAW_ROOT'), prefix: '' } : { store, prefix: 'raw/' };
+  return { config, store, exportStore, raw, catalog, engine, log };
 }

@@ -29,7 +29,7 @@ async function ingestStatus(services: Services, job: IngestJob, date: BusinessDa
   const h = hours(date, services.config.latenessHours);
   const pointer = await readPointer(services.store, table, date);
   if (!pointer) return { job: job.name, period: date, state: 'missing', reason: `${table.name} ${table.partitionKey}=${date} was never built` };
-  const files = await listRawFiles(services.store, spec.stream, h.read, h.owned);
+  const files = await listRawFiles(services.raw, spec.stream, h.read, h.owned);
   const fp = ingestFingerprint(spec, files, services.config.latenessHours, services.config.maxRejectRate);
   return fp === pointer.fingerprint
     ? { job: job.name, period: date, state: 'current', reason: '' }
