@@ -10,4 +10,6 @@ export interface Catalog {
   ensureTable(def: TableDef): Promise<void>;
   /** Points the table's partition at the version just published. */
   registerPartition(def: TableDef, pointer: Pointer): Promise<void>;
+  /** Creates or replaces the catalog's views (v_dim_customer, v_outcome_experience_lookup), where the catalog keeps views. */
+  ensureViews?(): Promise<void>;
 }

@@ -43,7 +43,7 @@ export interface Config {
   maxRejectRate: number;
   catalog: 'local' | 'glue' | 'glue-crawler';
   aws: AwsConfig;
-  duckdb: { memoryLimit: string; tempDir: string; threads: number };
+  duckdb: { memoryLimit: string; tempDir: string; threads: number; sandbox: boolean };
   logFormat: 'json' | 'pretty';
   /** ACE_RAW_ROOT: where raw input lives when not under `<lake>/raw/` (e.g. its own bucket). */
   raw: StoreLocation | null;
@@ -146,7 +146,9 @@ export function loadConfig(env: Env = process.env): Config {
   if (!/^\d+(\.\d+)?\s*(KB|MB|GB|KiB|MiB|GiB)$/i.test(memoryLimit)) {
     throw new ConfigError(`ACE_DUCKDB_MEMORY_LIMIT=${memoryLimit} is not valid: use e.g. 1536MB or 2GB`);
   }
-  const tempDir = path.resolve(env.ACE_DUCKDB_TEMP_DIR || path.join(os.tmpdir(), 'ace-unit-duckdb'));
+  const tempDir = path.resolve(env.ACE_DUCKDB_TEMP_DIR || path.join(scratchRoot(env), 'duckdb'));
+  const sandbox = (env.ACE_DUCKDB_SANDBOX || 'on').toLowerCase();
+  if (sandbox !== 'on' && sandbox !== 'off') throw new ConfigError(`ACE_DUCKDB_SANDBOX=${env.ACE_DUCKDB_SANDBOX} is not valid: use on or off`);
   const logFormat = env.LOG_FORMAT === 'json' || !process.stderr.isTTY ? 'json' : 'pretty';
   return {
     lake,
@@ -158,11 +160,28 @@ export function loadConfig(env: Env = process.env): Config {
     maxRejectRate: numberVar(env, 'ACE_MAX_REJECT_RATE', 0.01, (n) => n >= 0 && n <= 1, 'a fraction from 0 to 1, e.g. 0.01'),
     catalog,
     aws: loadAwsConfig(env),
-    duckdb: { memoryLimit, tempDir, threads: Math.max(1, os.availableParallelism?.() ?? os.cpus().length) },
+    duckdb: { memoryLimit, tempDir, threads: Math.max(1, os.availableParallelism?.() ?? os.cpus().length), sandbox: sandbox === 'on' },
     logFormat,
     raw: env.ACE_RAW_ROOT ? parseStoreLocation(env.ACE_RAW_ROOT, 'ACE_RAW_ROOT') : null,
     customerIdKey: parseCustomerIdKey(env.ACE_CUSTOMER_ID_KEY),
   };
+}
+
+/** The folder for every temporary file of a run (ACE_SCRATCH_DIR, default `<tmp>/ace-unit`). */
+export function scratchRoot(env: Env = process.env): string {
+  return path.resolve(env.ACE_SCRATCH_DIR || path.join(os.tmpdir(), 'ace-unit'));
+}
+
+/**
+ * The only folders DuckDB may read or write when sandboxed: the local lake, raw and export roots, a
+ * file warehouse's folder, the scratch root and the spill folder. Remote stores are reached through
+ * the ObjectStore (downloads land in scratch), never by DuckDB itself.
+ */
+export function allowedDirectories(config: Config): string[] {
+  const dirs = [scratchRoot(), config.duckdb.tempDir];
+  for (const loc of [config.lake, config.exports, config.raw]) if (loc?.kind === 'local') dirs.push(loc.root);
+  if (config.warehouse.kind === 'file' && config.warehouse.path) dirs.push(path.dirname(config.warehouse.path));
+  return [...new Set(dirs.map((d) => (d.endsWith(path.sep) ? d : d + path.sep)))];
 }
 
 /** ACE_CUSTOMER_ID_KEY: at least 32 characters (a hex or base64 secret); never logged. */

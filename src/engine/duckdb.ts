@@ -18,6 +18,8 @@ export interface EngineOptions {
   memoryLimit: string;
   tempDir: string;
   threads: number;
+  /** When given, DuckDB may touch files only under these folders, and SQL cannot change that. */
+  allowedDirectories?: string[];
 }
 
 export type Params = Record<string, DuckDBValue | string[]>;
@@ -142,14 +144,24 @@ export class Engine {
       autoinstall_known_extensions: 'false',
       autoload_known_extensions: 'true',
     });
+    const setup = await instance.connect();
+    try {
+      // ICU is statically built in (never INSTALLed at run time); loading it enables TIMESTAMPTZ zones.
+      await setup.run(`LOAD icu; SET GLOBAL TimeZone='UTC'`);
+      if (options.allowedDirectories) {
+        await setup.run(`SET allowed_directories = [${options.allowedDirectories.map(sqlString).join(', ')}]`);
+        await setup.run(`SET enable_external_access = false`);
+        await setup.run(`SET lock_configuration = true`);
+      }
+    } finally {
+      setup.closeSync();
+    }
     return new Engine(instance);
   }
 
-  /** A new connection with the session pinned to UTC. */
+  /** A new connection; the session time zone is UTC (set globally when the engine opened). */
   async connect(): Promise<Db> {
     const conn = await this.instance.connect();
-    // ICU is statically built in (never INSTALLed at run time); loading it enables TIMESTAMPTZ zones.
-    await conn.run(`LOAD icu; SET TimeZone='UTC'`);
     return new Db(conn);
   }
 

@@ -1,11 +1,11 @@
 /** The local query engine: DuckDB with one view per table over the current partitions, plus the two views. */
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { Db } from '../engine/duckdb.js';
 import { registerViews } from '../catalog/local/views.js';
 import { Services } from '../runtime/context.js';
 import { QueryEngine, QueryResult } from './engine.js';
+import { scratchRoot } from '../config/config.js';
 
 export class LocalQueryEngine implements QueryEngine {
   private constructor(
@@ -16,7 +16,8 @@ export class LocalQueryEngine implements QueryEngine {
 
   static async open(services: Services): Promise<LocalQueryEngine> {
     const db = await services.engine.connect();
-    const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'ace-query-'));
+    fs.mkdirSync(scratchRoot(), { recursive: true });
+    const scratch = fs.mkdtempSync(path.join(scratchRoot(), 'query-'));
     try {
       await registerViews(db, services.store, scratch);
     } catch (err) {

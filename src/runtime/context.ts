@@ -15,6 +15,10 @@ import { Pointer, StagedPartition, publishPartition, readPointer, listPointers }
 import { TableDef } from '../rules/tables.js';
 import { Logger } from '../log.js';
 import { faultPoint } from './faults.js';
+import { notePublished, throwIfShuttingDown } from './abort.js';
+
+/** Tables the catalog views read: publishing one of them (re)creates the views. */
+const VIEW_SOURCES = new Set(['dim_customer', 'outcome_experience_lookup']);
 
 export interface Services {
   config: Config;
@@ -114,13 +118,19 @@ export class JobContext {
   async publishAll(): Promise<Pointer[]> {
     await this.services.hooks?.beforePublish?.(this);
     for (const [i, s] of this.staged.entries()) {
+      // A SIGTERM stops between partitions: each partition is whole, the rest keeps its old version.
+      throwIfShuttingDown();
       await this.services.catalog.ensureTable(s.table);
       const pointer = await publishPartition(this.store, s, this.runId);
       await this.services.catalog.registerPartition(s.table, pointer);
       this.published.push(pointer);
+      notePublished();
       this.log.info({ event: 'partition.published', table: s.table.name, partition: s.value, rows: s.rows }, `published ${s.table.name} ${s.table.partitionKey}=${s.value} (${s.rows} rows)`);
       if (i === 0) faultPoint('after-first-partition');
     }
+    if (this.staged.some((s) => VIEW_SOURCES.has(s.table.name))) await this.services.catalog.ensureViews?.();
+    // Export objects go together (a CSV is never left without its manifest).
+    throwIfShuttingDown();
     for (const o of this.stagedObjects) {
       if (o.file !== undefined) await this.services.exportStore.putFile(o.file, o.key);
       else await this.services.exportStore.writeText(o.key, o.text ?? '');

@@ -11,6 +11,7 @@ import { JobDefinition, JobResult } from './job.js';
 import { JobContext, Services, makeScratch, newRunId } from './context.js';
 import { assertLakeReadable } from './services.js';
 import { recordRun } from './ledger.js';
+import { publishing } from './abort.js';
 
 export interface RunRequest {
   date?: string;
@@ -37,7 +38,7 @@ export async function runJob(services: Services, job: JobDefinition, request: Ru
   try {
     await coordinator.start();
     const outcome = await job.run(ctx);
-    await coordinator.publishExclusively(() => ctx.publishAll());
+    await publishing(() => coordinator.publishExclusively(() => ctx.publishAll()));
     result = {
       job: job.name,
       ...period,

@@ -1,6 +1,6 @@
 /** Builds the adapters named by the configuration: the one place that picks local or AWS parts. */
 import fs from 'node:fs';
-import { Config, StoreLocation } from '../config/config.js';
+import { Config, StoreLocation, allowedDirectories } from '../config/config.js';
 import { ConfigError } from '../errors.js';
 import { Engine } from '../engine/duckdb.js';
 import { ObjectStore } from '../lake/objectStore.js';
@@ -50,7 +50,7 @@ export async function openServices(config: Config, log: Logger): Promise<Service
   const store = await openStore(config.lake, 'ACE_LAKE_ROOT');
   const exportStore = await openStore(config.exports, 'ACE_EXPORT_ROOT');
   const catalog = await openCatalog(config, store, log);
-  const engine = await Engine.open(config.duckdb);
+  const engine = await Engine.open({ ...config.duckdb, allowedDirectories: config.duckdb.sandbox ? allowedDirectories(config) : undefined });
   const raw = config.raw ? { store: await openStore(config.raw, 'ACE_RAW_ROOT'), prefix: '' } : { store, prefix: 'raw/' };
   return { config, store, exportStore, raw, catalog, engine, log };
 }

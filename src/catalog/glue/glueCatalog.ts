@@ -176,7 +176,11 @@ export class GlueCatalog implements Catalog {
 
   /** Creates or replaces the two catalog views in Athena (CREATE OR REPLACE VIEW), after their tables exist. */
   async ensureViews(): Promise<void> {
-    if (!this.options.athena) throw new CatalogError('the Glue catalog has no Athena settings to create the views with');
+    if (!this.options.athena) {
+      // Tables are published either way; without Athena settings the views are left to an operator.
+      this.options.log?.warn({ event: 'catalog.views_skipped' }, 'no Athena settings (ACE_ATHENA_WORKGROUP): v_dim_customer and v_outcome_experience_lookup were not created or replaced');
+      return;
+    }
     for (const { view, sql } of athenaViewStatements()) {
       await this.options.athena.execute(sql);
       this.options.log?.info({ event: 'catalog.view_created', view }, `created or replaced view ${this.options.database}.${view} in Athena`);

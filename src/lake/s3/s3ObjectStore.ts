@@ -19,6 +19,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { StorageError } from '../../errors.js';
+import { scratchRoot } from '../../config/config.js';
 import { ObjectInfo, ObjectStore } from '../objectStore.js';
 
 const DOWNLOAD_CONCURRENCY = 8;
@@ -170,7 +171,7 @@ export class S3ObjectStore implements ObjectStore {
   }
 
   async scratchDir(runId: string): Promise<string> {
-    const dir = path.join(os.tmpdir(), 'ace-unit-scratch', runId);
+    const dir = path.join(scratchRoot(), 'runs', runId);
     await fsp.mkdir(dir, { recursive: true });
     return dir;
   }
