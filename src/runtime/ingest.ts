@@ -112,9 +112,11 @@ export interface IngestResult {
 }
 
 /** The inputs a partition is built from: every raw object of the window with its size and change marker. */
-export function ingestFingerprint(spec: StreamSpec, files: RawFile[], latenessHours: number, maxRejectRate: number): string {
+export function ingestFingerprint(spec: StreamSpec, files: RawFile[], latenessHours: number, maxRejectRate: number, customerIdKey: string | null = null): string {
   const h = crypto.createHash('sha256');
-  h.update(JSON.stringify({ rule: RULE_VERSION, stream: spec.stream, latenessHours, maxRejectRate, fields: spec.fields }));
+  // A key change must rebuild: the key enters only as a keyed digest of a constant, never as itself.
+  const keyId = customerIdKey ? crypto.createHmac('sha256', customerIdKey).update('ace-unit key id').digest('hex').slice(0, 16) : null;
+  h.update(JSON.stringify({ rule: RULE_VERSION, stream: spec.stream, latenessHours, maxRejectRate, fields: spec.fields, keyId }));
   for (const f of files) h.update(`\n${f.sourceFile}\t${f.size}\t${f.version}\t${f.owned}`);
   return h.digest('hex');
 }
@@ -124,7 +126,7 @@ export async function ingest(ctx: JobContext, plan: IngestPlan): Promise<IngestR
   const { spec, date } = plan;
   const files = await listRawFiles(ctx.services.raw, spec.stream, plan.readHours, plan.ownedHours);
   ctx.log.info({ event: 'raw.listed', files: files.length, hours: plan.readHours.length }, `reading ${files.length} raw files of ${spec.stream}`);
-  const fingerprint = ingestFingerprint(spec, files, ctx.config.latenessHours, ctx.config.maxRejectRate);
+  const fingerprint = ingestFingerprint(spec, files, ctx.config.latenessHours, ctx.config.maxRejectRate, ctx.config.customerIdKey);
   if (await ctx.isUpToDate(plan.table, date, fingerprint)) {
     const current = await ctx.currentFiles(plan.table, date);
     const counts = (current?.pointer.meta.counts ?? {}) as IngestCounts;
@@ -142,7 +144,9 @@ export async function ingest(ctx: JobContext, plan: IngestPlan): Promise<IngestR
 
   const w = windowOf(date);
   const [start, end] = spec.dateField ? [w.startUtc.toISOString(), w.endUtc.toISOString()] : ['-infinity', 'infinity'];
-  const [readSql, linesSql, outcomeSql] = renderIngestPrepare(spec);
+  const key = ctx.config.customerIdKey;
+  const [readSql, linesSql, outcomeSql] = renderIngestPrepare(spec, { pseudonymise: key !== null });
+  if (key !== null) await ctx.db.setVariables(hmacPads(key));
   try {
     await ctx.db.setVariables({ ingest_paths: paths, ingest_start: start, ingest_end: end });
     await ctx.db.run(readSql);
@@ -206,5 +210,17 @@ export function ingestJob(def: {
       const r = await ingest(ctx, { spec: def.spec, table: def.table, rejectsTable: def.rejectsTable, date, readHours: hours.read, ownedHours: hours.owned });
       return { rows: r.counts.kept ?? 0, upToDate: r.upToDate, details: { ...r.counts, files: r.files, reject_rate: r.rejectRate } };
     },
+  };
+}
+
+/** The HMAC-SHA256 inner and outer pads of a key (RFC 2104), as hex session variables for hmacSql. */
+export function hmacPads(key: string): { ace_hmac_ipad: string; ace_hmac_opad: string } {
+  let k = Buffer.from(key, 'utf8');
+  if (k.length > 64) k = crypto.createHash('sha256').update(k).digest();
+  const block = Buffer.alloc(64);
+  k.copy(block);
+  return {
+    ace_hmac_ipad: Buffer.from(block.map((b) => b ^ 0x36)).toString('hex'),
+    ace_hmac_opad: Buffer.from(block.map((b) => b ^ 0x5c)).toString('hex'),
   };
 }

@@ -30,7 +30,7 @@ async function ingestStatus(services: Services, job: IngestJob, date: BusinessDa
   const pointer = await readPointer(services.store, table, date);
   if (!pointer) return { job: job.name, period: date, state: 'missing', reason: `${table.name} ${table.partitionKey}=${date} was never built` };
   const files = await listRawFiles(services.raw, spec.stream, h.read, h.owned);
-  const fp = ingestFingerprint(spec, files, services.config.latenessHours, services.config.maxRejectRate);
+  const fp = ingestFingerprint(spec, files, services.config.latenessHours, services.config.maxRejectRate, services.config.customerIdKey);
   return fp === pointer.fingerprint
     ? { job: job.name, period: date, state: 'current', reason: '' }
     : { job: job.name, period: date, state: 'stale', reason: `raw files in its window changed since run ${pointer.runId} (late or replaced data)` };

@@ -7,7 +7,7 @@ export const ATTEMPTED: StreamSpec = {
     { name: 'event_id', kind: 'id' },
     { name: 'notification_id', kind: 'id' },
     { name: 'client_id', kind: 'id' },
-    { name: 'customer_id', kind: 'id' },
+    { name: 'customer_id', kind: 'id', pseudonymise: true },
     { name: 'experience_id', kind: 'id' },
     { name: 'channel', kind: 'channel' },
     { name: 'attempted_at', kind: 'timestamp' },

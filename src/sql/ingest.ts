@@ -10,6 +10,21 @@ export type FieldKind = 'id' | 'name' | 'channel' | 'timestamp';
 export interface FieldSpec {
   name: string;
   kind: FieldKind;
+  /** Replaced by HMAC-SHA256 under ACE_CUSTOMER_ID_KEY when pseudonymisation is on. */
+  pseudonymise?: boolean;
+}
+
+export interface RenderOptions {
+  /** Pseudonymise the marked fields with the key pads in variables ace_hmac_ipad / ace_hmac_opad. */
+  pseudonymise?: boolean;
+}
+
+/**
+ * HMAC-SHA256(key, value) in DuckDB SQL: sha256((K ⊕ opad) || sha256((K ⊕ ipad) || value)), with the
+ * two 64-byte pads precomputed from the key and passed as hex session variables (never in SQL text).
+ */
+export function hmacSql(value: string): string {
+  return `sha256(unhex(getvariable('ace_hmac_opad')) || unhex(sha256(unhex(getvariable('ace_hmac_ipad')) || encode(${value}))))`;
 }
 
 export interface StreamSpec {
@@ -44,20 +59,21 @@ function checkFragments(spec: StreamSpec): { missing: string; invalid: string; n
   });
 }
 
-function valueOf(f: FieldSpec, i: number): string {
+function valueOf(f: FieldSpec, i: number, options: RenderOptions): string {
   const s = `(v[${i + 1}]->>'$')`;
-  return f.kind === 'timestamp' ? `TRY_CAST(${s} AS TIMESTAMPTZ) AS ${f.name}` : `${s} AS ${f.name}`;
+  if (f.kind === 'timestamp') return `TRY_CAST(${s} AS TIMESTAMPTZ) AS ${f.name}`;
+  return f.pseudonymise && options.pseudonymise ? `${hmacSql(s)} AS ${f.name}` : `${s} AS ${f.name}`;
 }
 
 /** The statements that read, number and classify the lines (ingest_read.sql, ingest_lines.sql, ingest_outcome.sql). */
-export function renderIngestPrepare(spec: StreamSpec): string[] {
+export function renderIngestPrepare(spec: StreamSpec, options: RenderOptions = {}): string[] {
   const checks = checkFragments(spec);
   const reason = `CASE WHEN kind <> 'json' THEN NULL ${checks
     .map((c) => `WHEN ${c.missing} THEN 'missing_field' WHEN ${c.invalid} THEN 'invalid_value'`)
     .join(' ')} END`;
   const field = `CASE WHEN kind <> 'json' THEN NULL ${checks.map((c) => `WHEN (${c.missing}) OR (${c.invalid}) THEN '${c.name}'`).join(' ')} END`;
   const paths = `[${spec.fields.map((f) => `'$.${f.name}'`).join(', ')}]`;
-  const values = spec.fields.map(valueOf).join(',\n  ');
+  const values = spec.fields.map((f, i) => valueOf(f, i, options)).join(',\n  ');
   const nullValues = spec.fields
     .map((f) => `NULL::${f.kind === 'timestamp' ? 'TIMESTAMPTZ' : 'VARCHAR'} AS ${f.name}`)
     .join(', ');
