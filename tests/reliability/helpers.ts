@@ -1,0 +1,64 @@
+/**
+ * Shared pieces of the reliability tests (docs/reliability.md): spawning the real CLI against a temp
+ * lake, listing run folders, comparing rows without their run id, and the conservation law.
+ */
+import { spawnSync, SpawnSyncReturns } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { Lake, query } from '../helpers/lake';
+
+export const REPO = path.resolve(__dirname, '../..');
+const TSX = path.join(REPO, 'node_modules/.bin/tsx');
+
+/** Runs `tsx src/cli/<cli>.ts args…` with the lake as ACE_LAKE_ROOT (JSON logs); never throws. */
+export function cli(lake: Lake, cliName: string, args: string[], env: Record<string, string> = {}): SpawnSyncReturns<string> {
+  return spawnSync(TSX, [path.join(REPO, `src/cli/${cliName}.ts`), ...args], {
+    cwd: REPO,
+    encoding: 'utf8',
+    timeout: 60_000,
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOME: process.env.HOME ?? '',
+      TMPDIR: process.env.TMPDIR ?? '/tmp',
+      TZ: 'UTC',
+      ACE_LAKE_ROOT: lake.root,
+      ACE_DUCKDB_MEMORY_LIMIT: '512MB',
+      ACE_DUCKDB_TEMP_DIR: path.join(lake.root, '_duckdb_tmp'),
+      LOG_FORMAT: 'json',
+      ...env,
+    },
+  });
+}
+
+/** The `run=<id>` folder names of a partition, sorted. */
+export function runFolders(lake: Lake, table: string, key: string, value: string): string[] {
+  const dir = path.join(lake.root, 'tables', table, `${key}=${value}`);
+  if (!fs.existsSync(dir)) return [];
+  return fs.readdirSync(dir).filter((n) => n.startsWith('run=')).map((n) => n.slice(4)).sort();
+}
+
+/** Every row of a table's current versions, without run_id, in a stable order. */
+export async function rowsButRunId(lake: Lake, table: string, where = 'true'): Promise<unknown[]> {
+  return query(lake, `SELECT * EXCLUDE (run_id) FROM ${table} WHERE ${where} ORDER BY ALL`);
+}
+
+/** SPEC.md conservation law on a run summary. */
+export function expectConservation(d: Record<string, unknown>): void {
+  const n = (k: string) => Number(d[k]);
+  expect(n('lines_read')).toBe(n('blank') + n('rejected') + n('duplicates') + n('other_date') + n('kept'));
+}
+
+/** Every file under a folder of the lake (relative keys), for "nothing was written" checks. */
+export function listFiles(lake: Lake, under: string): string[] {
+  const out: string[] = [];
+  const walk = (dir: string) => {
+    if (!fs.existsSync(dir)) return;
+    for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+      const p = path.join(dir, e.name);
+      if (e.isDirectory()) walk(p);
+      else out.push(path.relative(lake.root, p));
+    }
+  };
+  walk(path.join(lake.root, under));
+  return out.sort();
+}
