@@ -5,9 +5,8 @@ locals {
 module "storage" {
   source = "./modules/storage"
 
-  name                          = local.name
-  superseded_run_retention_days = var.superseded_run_retention_days
-  raw_retention_days            = var.raw_retention_days
+  name               = local.name
+  raw_retention_days = var.raw_retention_days
 }
 
 module "catalog" {
@@ -35,9 +34,19 @@ module "compute" {
   exports_bucket       = module.storage.exports_bucket
   kms_key_arn          = module.storage.kms_key_arn
   glue_database_name   = module.catalog.database_name
+  athena_workgroup     = module.catalog.athena_workgroup
+  athena_results       = { bucket = module.storage.lake_bucket, prefix = module.storage.athena_results_prefix }
+  view_names           = module.catalog.view_names
   warehouse_url        = var.warehouse_url
   warehouse_secret_arn = var.warehouse_secret_arn
   warehouse_port       = var.warehouse_port
+  warehouse_mode       = var.warehouse_mode
+  redshift_cluster_id  = var.redshift_cluster_id
+  redshift_workgroup   = var.redshift_workgroup
+  redshift_database    = var.redshift_database
+  redshift_db_user     = var.redshift_db_user
+  unload_iam_role_arn  = var.unload_iam_role_arn
+  gc_retention_hours   = var.superseded_run_retention_days * 24
   log_retention_days   = var.log_retention_days
 }
 
@@ -65,6 +74,12 @@ module "scheduling" {
   daily_state_machine_arn   = module.orchestration.daily_state_machine_arn
   monthly_state_machine_arn = module.orchestration.monthly_state_machine_arn
   enabled                   = var.schedules_enabled
+  cluster_arn               = module.compute.cluster_arn
+  gc_task_definition_arn    = module.compute.gc_task_definition_arn
+  gc_pass_role_arns         = module.compute.gc_pass_role_arns
+  subnet_ids                = var.subnet_ids
+  security_group_ids        = [module.compute.task_security_group_id]
+  assign_public_ip          = var.assign_public_ip
 }
 
 module "alarms" {

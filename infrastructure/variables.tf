@@ -47,8 +47,75 @@ variable "assign_public_ip" {
 }
 
 variable "warehouse_url" {
-  description = "ACE_WAREHOUSE_URL for dim_customer_daily without credentials, e.g. postgres://host:5439/dev. Credentials come from warehouse_secret_arn."
+  description = "ACE_WAREHOUSE_URL for dim_customer_daily without credentials, e.g. postgres://host:5439/dev. Credentials come from warehouse_secret_arn. Required in select mode."
   type        = string
+  default     = ""
+
+  validation {
+    condition     = var.warehouse_mode == "unload" || var.warehouse_url != ""
+    error_message = "warehouse_url is required when warehouse_mode is select."
+  }
+}
+
+variable "warehouse_mode" {
+  description = "ACE_WAREHOUSE_MODE of dim_customer_daily: select (streamed SELECT over the wire protocol) or unload (Redshift UNLOAD to the lake through the Data API)."
+  type        = string
+  default     = "select"
+
+  validation {
+    condition     = contains(["select", "unload"], var.warehouse_mode)
+    error_message = "warehouse_mode must be select or unload."
+  }
+}
+
+variable "redshift_cluster_id" {
+  description = "Unload mode: ACE_REDSHIFT_CLUSTER_ID (provisioned cluster). Exactly one of this and redshift_workgroup."
+  type        = string
+  default     = ""
+
+  validation {
+    condition     = var.warehouse_mode != "unload" || ((var.redshift_cluster_id == "") != (var.redshift_workgroup == ""))
+    error_message = "unload mode needs exactly one of redshift_cluster_id and redshift_workgroup."
+  }
+}
+
+variable "redshift_workgroup" {
+  description = "Unload mode: ACE_REDSHIFT_WORKGROUP (Redshift Serverless workgroup name)."
+  type        = string
+  default     = ""
+}
+
+variable "redshift_database" {
+  description = "Unload mode: ACE_REDSHIFT_DATABASE."
+  type        = string
+  default     = ""
+
+  validation {
+    condition     = var.warehouse_mode != "unload" || var.redshift_database != ""
+    error_message = "unload mode needs redshift_database."
+  }
+}
+
+variable "redshift_db_user" {
+  description = "Unload mode on a cluster: ACE_REDSHIFT_DB_USER for temporary credentials; empty to authenticate with warehouse_secret_arn."
+  type        = string
+  default     = ""
+
+  validation {
+    condition     = var.warehouse_mode != "unload" || var.redshift_cluster_id == "" || var.redshift_db_user != "" || var.warehouse_secret_arn != ""
+    error_message = "unload mode on a cluster needs redshift_db_user or warehouse_secret_arn."
+  }
+}
+
+variable "unload_iam_role_arn" {
+  description = "Unload mode: ACE_UNLOAD_IAM_ROLE, the role (associated with the cluster or workgroup) Redshift assumes to write <lake>/tables/dim_customer/_unload/ (s3:PutObject there, kms:GenerateDataKey on the data key)."
+  type        = string
+  default     = ""
+
+  validation {
+    condition     = var.warehouse_mode != "unload" || can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:role/", var.unload_iam_role_arn))
+    error_message = "unload mode needs unload_iam_role_arn, an IAM role ARN."
+  }
 }
 
 variable "warehouse_secret_arn" {
@@ -76,7 +143,7 @@ variable "log_retention_days" {
 }
 
 variable "superseded_run_retention_days" {
-  description = "Days a superseded run prefix (objects tagged ace-superseded=true by the publisher) is kept before it is deleted."
+  description = "Days a superseded run folder (and scratch, stale running markers) is kept before the daily gc task (npm run gc --retention-hours <days*24>) deletes it."
   type        = number
   default     = 30
 }

@@ -61,8 +61,25 @@ run "whole_stack" {
   }
 
   assert {
-    condition     = alltrue([for s in module.scheduling.schedules : s.timezone == "America/New_York"])
-    error_message = "every schedule runs in America/New_York"
+    condition     = alltrue([for s in module.scheduling.schedules : s.timezone == "America/New_York"]) && contains(keys(module.scheduling.schedules), "gc")
+    error_message = "every schedule, the gc one included, runs in America/New_York"
+  }
+
+  # tables.json is generated from src/rules/tables.ts (tests/infra checks it is not stale).
+  assert {
+    condition = (
+      sort(module.catalog.table_names) == sort(keys(jsondecode(file("./modules/catalog/tables.json")).tables)) &&
+      alltrue([for t in ["ace_engagement_daily", "ace_attempt_daily", "runs", "notification_attempted_rejects", "notification_delivered_rejects", "experience_config_rejects"] : contains(module.catalog.table_names, t)])
+    )
+    error_message = "the catalog declares exactly the tables of tables.json, intermediates, runs and rejects included"
+  }
+
+  assert {
+    condition = alltrue([
+      for job, p in module.compute.task_role_policies :
+      strcontains(p, "athena:StartQueryExecution") == contains(["dim_customer_daily", "outcome_experience_lookup_daily"], job)
+    ])
+    error_message = "only the lookup jobs (which create the views) run Athena queries"
   }
 
   assert {
@@ -112,6 +129,14 @@ run "storage" {
     ])
     error_message = "every bucket uses SSE-KMS"
   }
+
+  assert {
+    condition = (
+      alltrue([for r in aws_s3_bucket_lifecycle_configuration.lake.rule : length(flatten([for f in r.filter : [for a in f.and : a.tags]])) == 0]) &&
+      anytrue([for r in aws_s3_bucket_lifecycle_configuration.lake.rule : length(r.abort_incomplete_multipart_upload) > 0])
+    )
+    error_message = "the lake expires nothing by tag (publishers tag nothing; npm run gc removes superseded versions) and aborts incomplete uploads"
+  }
 }
 
 run "compute_least_privilege" {
@@ -128,6 +153,8 @@ run "compute_least_privilege" {
     exports_bucket     = "test-exports"
     kms_key_arn        = "arn:aws:kms:us-east-1:123456789012:key/00000000-0000-0000-0000-000000000000"
     glue_database_name = "ace_unit_test"
+    athena_workgroup   = "ace-unit-test"
+    athena_results     = { bucket = "test-lake", prefix = "athena-results" }
   }
 
   assert {
@@ -149,14 +176,29 @@ run "compute_least_privilege" {
   }
 
   assert {
+    condition = alltrue([
+      for td in aws_ecs_task_definition.job : alltrue([
+        for k, v in {
+          ACE_CATALOG   = "glue", ACE_GLUE_DATABASE = "ace_unit_test", ACE_ATHENA_WORKGROUP = "ace-unit-test",
+          ACE_LAKE_ROOT = "s3://test-lake/lake", ACE_RAW_ROOT = "s3://test-raw/raw", ACE_EXPORT_ROOT = "s3://test-exports/exports",
+        } : contains(jsondecode(td.container_definitions)[0].environment, { name = k, value = v })
+      ])
+    ])
+    error_message = "every job gets the Glue catalog, the Athena workgroup and the raw, lake and export roots"
+  }
+
+  # No role (jobs and gc) holds a wildcard action; a * resource only where the API has no resource
+  # (Redshift Data API statements, limited to the caller's own statements by a condition).
+  assert {
     condition = alltrue(flatten([
-      for p in aws_iam_role_policy.task : [
-        for st in jsondecode(p.policy).Statement : [
-          for a in st.Action : !strcontains(a, "*")
-        ]
+      for p in concat(values(aws_iam_role_policy.task), [aws_iam_role_policy.gc]) : [
+        for st in jsondecode(p.policy).Statement : concat(
+          [for a in st.Action : !strcontains(a, "*")],
+          [!contains(st.Resource, "*") || (alltrue([for a in st.Action : startswith(a, "redshift-data:") && a != "redshift-data:ExecuteStatement"]) && can(st.Condition.StringEquals["redshift-data:statement-owner-iam-userid"]))],
+        )
       ]
-    ])) && alltrue(flatten([for p in aws_iam_role_policy.task : [for st in jsondecode(p.policy).Statement : !contains(st.Resource, "*")]]))
-    error_message = "no task role holds a wildcard action or a * resource"
+    ]))
+    error_message = "no role holds a wildcard action or a * resource on data"
   }
 
   # The allowed write prefixes are spelled out here, independently of the module's own lists.
@@ -164,21 +206,55 @@ run "compute_least_privilege" {
     condition = alltrue(flatten([
       for job, p in aws_iam_role_policy.task : [
         for st in jsondecode(p.policy).Statement : [
-          for r in st.Resource : anytrue([
+          for r in st.Resource : anytrue(concat([
             for prefix in lookup({
-              notification_attempted_daily               = ["test-lake/lake/tables/notification_attempted/", "test-lake/lake/tables/notification_attempted_rejects/"]
-              notification_delivered_daily               = ["test-lake/lake/tables/notification_delivered/", "test-lake/lake/tables/notification_delivered_rejects/"]
-              outcome_experience_lookup_daily            = ["test-lake/lake/tables/outcome_experience_lookup/", "test-lake/lake/tables/experience_config_rejects/"]
-              dim_customer_daily                         = ["test-lake/lake/tables/dim_customer/"]
-              ace_unit_calc_daily                        = ["test-lake/lake/tables/ace_unit_audit/", "test-lake/lake/tables/ace_unit_agg/", "test-lake/lake/tables/unattributed_deliveries/"]
+              notification_attempted_daily    = ["test-lake/lake/tables/notification_attempted/", "test-lake/lake/tables/notification_attempted_rejects/"]
+              notification_delivered_daily    = ["test-lake/lake/tables/notification_delivered/", "test-lake/lake/tables/notification_delivered_rejects/"]
+              outcome_experience_lookup_daily = ["test-lake/lake/tables/outcome_experience_lookup/", "test-lake/lake/tables/experience_config_rejects/", "test-lake/athena-results/"]
+              dim_customer_daily              = ["test-lake/lake/tables/dim_customer/", "test-lake/athena-results/"]
+              ace_unit_calc_daily = [
+                "test-lake/lake/tables/ace_engagement_daily/", "test-lake/lake/tables/ace_attempt_daily/", "test-lake/lake/tables/unattributed_deliveries/",
+                "test-lake/lake/tables/ace_unit_audit/", "test-lake/lake/tables/ace_unit_agg/",
+              ]
               ace_unit_monthly_output                    = ["test-exports/exports/ace_unit_monthly_output/"]
               ace_unit_monthly_outcome_experience_output = ["test-exports/exports/ace_unit_monthly_outcome_experience_output/"]
             }, job, []) : startswith(r, "arn:aws:s3:::${prefix}")
-          ]) || startswith(r, "arn:aws:s3:::test-lake/lake/tables/runs/job=${job}/")
+            ], [
+            for prefix in [
+              "test-lake/lake/tables/runs/job=${job}/", "test-lake/lake/_state/locks/${job}/", "test-lake/lake/_state/running/${job}/",
+              "test-lake/lake/_state/published/${job}/", "test-lake/lake/_scratch/",
+            ] : startswith(r, "arn:aws:s3:::${prefix}")
+          ]))
         ] if length([for a in st.Action : a if can(regex("^s3:(Put|Delete|Abort)", a))]) > 0
       ]
     ]))
-    error_message = "a task role writes outside its own table (or export) prefixes"
+    error_message = "a task role writes outside its own table, runs, _state, scratch (or export) prefixes"
+  }
+
+  # Every job can take its own publish lock, leave its running marker and record what it published.
+  assert {
+    condition = alltrue([
+      for job, p in aws_iam_role_policy.task : alltrue([
+        for kind in ["locks", "running", "published"] : anytrue([
+          for st in jsondecode(p.policy).Statement :
+          contains(st.Resource, "arn:aws:s3:::test-lake/lake/_state/${kind}/${job}/*") &&
+          alltrue([for a in ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"] : contains(st.Action, a)])
+        ])
+      ]) && strcontains(p.policy, "arn:aws:s3:::test-lake/lake/tables/runs/job=${job}/*")
+    ])
+    error_message = "every job reads, writes and deletes its own _state/{locks,running,published}/<job>/ and writes tables/runs/job=<job>/"
+  }
+
+  # Under tables/, only the UNLOAD staging folder of dim_customer is ever deleted by a job.
+  assert {
+    condition = alltrue(flatten([
+      for job, p in aws_iam_role_policy.task : [
+        for st in jsondecode(p.policy).Statement : [
+          for r in st.Resource : !startswith(r, "arn:aws:s3:::test-lake/lake/tables/") || (job == "dim_customer_daily" && r == "arn:aws:s3:::test-lake/lake/tables/dim_customer/_unload/*")
+        ] if contains(st.Action, "s3:DeleteObject")
+      ]
+    ]))
+    error_message = "a job deletes published data (only npm run gc removes versions)"
   }
 
   assert {
@@ -187,27 +263,121 @@ run "compute_least_privilege" {
         for st in jsondecode(p.policy).Statement : [
           for r in st.Resource : !can(regex(":table/", r)) || contains(concat(
             lookup({
-              notification_attempted_daily               = ["notification_attempted", "notification_attempted_rejects"]
-              notification_delivered_daily               = ["notification_delivered", "notification_delivered_rejects"]
-              outcome_experience_lookup_daily            = ["outcome_experience_lookup", "experience_config_rejects"]
-              dim_customer_daily                         = ["dim_customer"]
-              ace_unit_calc_daily                        = ["ace_unit_audit", "ace_unit_agg", "unattributed_deliveries"]
+              notification_attempted_daily    = ["notification_attempted", "notification_attempted_rejects"]
+              notification_delivered_daily    = ["notification_delivered", "notification_delivered_rejects"]
+              outcome_experience_lookup_daily = ["outcome_experience_lookup", "experience_config_rejects", "v_outcome_experience_lookup", "v_dim_customer"]
+              dim_customer_daily              = ["dim_customer", "v_outcome_experience_lookup", "v_dim_customer"]
+              ace_unit_calc_daily = [
+                "ace_engagement_daily", "ace_attempt_daily", "unattributed_deliveries", "ace_unit_audit", "ace_unit_agg",
+              ]
               ace_unit_monthly_output                    = []
               ace_unit_monthly_outcome_experience_output = []
-            }, job, []), ["runs"]
+            }, job, []), anytrue([for a in st.Action : can(regex("Partition$", a))]) ? ["runs"] : []
           ), element(split("/", r), 2))
         ] if anytrue([for a in st.Action : can(regex("^glue:(Create|BatchCreate|Update|Delete|BatchDelete)", a))])
       ]
     ]))
-    error_message = "a task role changes Glue partitions of a table it does not own"
+    error_message = "a task role changes a Glue table or its partitions it does not own"
+  }
+
+  assert {
+    condition = alltrue([
+      for job in ["notification_attempted_daily", "dim_customer_daily", "ace_unit_calc_daily"] : alltrue([
+        for a in ["glue:GetTable", "glue:CreateTable", "glue:UpdateTable", "glue:BatchCreatePartition", "glue:UpdatePartition", "glue:GetPartition"] :
+        strcontains(aws_iam_role_policy.task[job].policy, a)
+      ])
+    ])
+    error_message = "the jobs can create and update their tables and register their partitions (GlueCatalog)"
   }
 
   assert {
     condition = alltrue([
       for job, p in aws_iam_role_policy.task :
+      strcontains(p.policy, "secretsmanager:GetSecretValue") == (job == "dim_customer_daily") && !strcontains(p.policy, "redshift-data:")
+    ])
+    error_message = "only dim_customer_daily may read the warehouse secret; no Data API in select mode"
+  }
+
+  # gc: the job image with the gc CLI; lists and deletes run folders, scratch and running markers only.
+  assert {
+    condition = (
+      jsondecode(aws_ecs_task_definition.gc.container_definitions)[0].entryPoint == ["node", "dist/src/cli/gc.js"] &&
+      jsondecode(aws_ecs_task_definition.gc.container_definitions)[0].command == ["--retention-hours", "720"] &&
+      aws_ecs_task_definition.gc.task_role_arn == aws_iam_role.gc.arn
+    )
+    error_message = "the gc task runs node dist/src/cli/gc.js --retention-hours <gc_retention_hours> as the gc role"
+  }
+
+  assert {
+    condition = alltrue(flatten([
+      for st in jsondecode(aws_iam_role_policy.gc.policy).Statement : concat(
+        [for a in st.Action : !can(regex("^s3:Put", a))],
+        !contains(st.Action, "s3:DeleteObject") ? [] : [for r in st.Resource : contains([
+          "arn:aws:s3:::test-lake/lake/tables/*/run=*", "arn:aws:s3:::test-lake/lake/_scratch/*", "arn:aws:s3:::test-lake/lake/_state/running/*",
+        ], r)],
+      )
+    ]))
+    error_message = "gc deletes only run folders, scratch and running markers, and writes nothing"
+  }
+}
+
+run "compute_unload_mode" {
+  command = apply
+  module {
+    source = "./modules/compute"
+  }
+  variables {
+    name                 = "ace-unit-test"
+    image                = "123456789012.dkr.ecr.us-east-1.amazonaws.com/ace-unit:0123abc"
+    raw_bucket           = "test-raw"
+    lake_bucket          = "test-lake"
+    lake_prefix          = "lake"
+    exports_bucket       = "test-exports"
+    kms_key_arn          = "arn:aws:kms:us-east-1:123456789012:key/00000000-0000-0000-0000-000000000000"
+    glue_database_name   = "ace_unit_test"
+    athena_workgroup     = "ace-unit-test"
+    athena_results       = { bucket = "test-lake", prefix = "athena-results" }
+    warehouse_mode       = "unload"
+    warehouse_secret_arn = "arn:aws:secretsmanager:us-east-1:123456789012:secret:warehouse-AbCdEf"
+    redshift_cluster_id  = "analytics"
+    redshift_database    = "dev"
+    redshift_db_user     = "ace_unit"
+    unload_iam_role_arn  = "arn:aws:iam::123456789012:role/redshift-unload"
+  }
+
+  assert {
+    condition = anytrue([
+      for st in jsondecode(aws_iam_role_policy.task["dim_customer_daily"].policy).Statement :
+      st.Action == ["redshift-data:ExecuteStatement"] && st.Resource == ["arn:aws:redshift:us-east-1:123456789012:cluster:analytics"]
+    ])
+    error_message = "dim_customer_daily runs statements on the configured cluster only"
+  }
+
+  assert {
+    condition = alltrue([
+      for job, p in aws_iam_role_policy.task :
+      strcontains(p.policy, "redshift-data:") == (job == "dim_customer_daily") &&
       strcontains(p.policy, "secretsmanager:GetSecretValue") == (job == "dim_customer_daily")
     ])
-    error_message = "only dim_customer_daily may read the warehouse secret"
+    error_message = "only dim_customer_daily uses the Data API and reads the warehouse secret"
+  }
+
+  assert {
+    condition = anytrue([
+      for st in jsondecode(aws_iam_role_policy.task["dim_customer_daily"].policy).Statement :
+      contains(st.Action, "secretsmanager:GetSecretValue") && st.Resource == ["arn:aws:secretsmanager:us-east-1:123456789012:secret:warehouse-AbCdEf"]
+    ])
+    error_message = "the warehouse secret, and only it"
+  }
+
+  assert {
+    condition = alltrue([
+      for k, v in {
+        ACE_WAREHOUSE_MODE   = "unload", ACE_REDSHIFT_CLUSTER_ID = "analytics", ACE_REDSHIFT_DATABASE = "dev",
+        ACE_REDSHIFT_DB_USER = "ace_unit", ACE_UNLOAD_IAM_ROLE = "arn:aws:iam::123456789012:role/redshift-unload",
+      } : contains(jsondecode(aws_ecs_task_definition.job["dim_customer_daily"].container_definitions)[0].environment, { name = k, value = v })
+    ]) && !strcontains(aws_ecs_task_definition.job["ace_unit_calc_daily"].container_definitions, "ACE_REDSHIFT")
+    error_message = "dim_customer_daily, and only it, gets the unload settings"
   }
 }
 
@@ -220,11 +390,35 @@ run "schedules" {
     name                      = "ace-unit-test"
     daily_state_machine_arn   = "arn:aws:states:us-east-1:123456789012:stateMachine:ace-unit-test-daily"
     monthly_state_machine_arn = "arn:aws:states:us-east-1:123456789012:stateMachine:ace-unit-test-monthly"
+    cluster_arn               = "arn:aws:ecs:us-east-1:123456789012:cluster/ace-unit-test"
+    gc_task_definition_arn    = "arn:aws:ecs:us-east-1:123456789012:task-definition/ace-unit-test-gc:4"
+    gc_pass_role_arns         = ["arn:aws:iam::123456789012:role/ace-unit-test-gc", "arn:aws:iam::123456789012:role/ace-unit-test-task-execution"]
+    subnet_ids                = ["subnet-a"]
+    security_group_ids        = ["sg-1"]
   }
 
   assert {
     condition     = alltrue([for s in aws_scheduler_schedule.this : s.schedule_expression_timezone == "America/New_York"])
     error_message = "every schedule runs in America/New_York"
+  }
+
+  assert {
+    condition = (
+      aws_scheduler_schedule.gc.schedule_expression_timezone == "America/New_York" &&
+      aws_scheduler_schedule.gc.schedule_expression == "cron(30 2 * * ? *)" &&
+      one(aws_scheduler_schedule.gc.target).arn == "arn:aws:ecs:us-east-1:123456789012:cluster/ace-unit-test" &&
+      one(one(aws_scheduler_schedule.gc.target).ecs_parameters).task_definition_arn == "arn:aws:ecs:us-east-1:123456789012:task-definition/ace-unit-test-gc:4" &&
+      one(one(aws_scheduler_schedule.gc.target).ecs_parameters).launch_type == "FARGATE"
+    )
+    error_message = "gc runs daily at 02:30 America/New_York as the gc task on the cluster"
+  }
+
+  assert {
+    condition = (
+      jsondecode(aws_iam_role_policy.gc_scheduler.policy).Statement[0].Resource == ["arn:aws:ecs:us-east-1:123456789012:task-definition/ace-unit-test-gc:*"] &&
+      jsondecode(aws_iam_role_policy.gc_scheduler.policy).Statement[1].Resource == ["arn:aws:iam::123456789012:role/ace-unit-test-gc", "arn:aws:iam::123456789012:role/ace-unit-test-task-execution"]
+    )
+    error_message = "the gc schedule runs only the gc task and passes only its roles"
   }
 
   assert {

@@ -88,8 +88,17 @@ describe('structural checks (hcl2json)', () => {
 
   test('task roles name their actions: no wildcard actions, writes only under the job\'s own prefixes', async () => {
     const compute = await hclOf(mod('compute'));
-    const policy = JSON.stringify(locals(compute).task_policies);
-    expect(policy).not.toMatch(/"[a-z0-9-]+:\*"|\\"\*\\"|Action\s*=\s*\\"\*/);
+    const policies = [JSON.stringify(locals(compute).task_policies), JSON.stringify(locals(compute).gc_policy)];
+    for (const policy of policies) {
+      expect(policy).not.toMatch(/"[a-z0-9-]+:\*"|Action\s*=\s*\\"\*/);
+      // A "*" resource only for the Data API's statement actions, which take none (limited to the
+      // caller's own statements by a condition).
+      const stars = policy.split('Sid').filter((st) => /\\"\*\\"/.test(st));
+      for (const st of stars) {
+        expect(st).toMatch(/FollowOwnStatements/);
+        expect(st).toContain('redshift-data:statement-owner-iam-userid');
+      }
+    }
     const jobs = locals(compute).jobs as Record<string, { writes: string[]; reads: string[] }>;
     // Reads never overlap another job's writes except where the graph says so (calc reads the ingests).
     const writers = new Map<string, string>();
@@ -98,6 +107,20 @@ describe('structural checks (hcl2json)', () => {
       writers.set(t, job);
     }
     expect(jobs.ace_unit_calc_daily.reads.sort()).toEqual(['notification_attempted', 'notification_delivered']);
+    // Every table of tables.json (but the shared runs ledger) has exactly one writing job.
+    const generated = JSON.parse(readFileSync(join(ROOT, 'infrastructure/modules/catalog/tables.json'), 'utf8')) as { tables: Record<string, unknown> };
+    expect([...writers.keys()].sort()).toEqual(Object.keys(generated.tables).filter((t) => t !== 'runs').sort());
+  });
+
+  test('jobs keep their coordination state under _state/<kind>/<job>/ and never delete under tables/ (gc does)', async () => {
+    const compute = await hclOf(mod('compute'));
+    const text = readFileSync(join(mod('compute'), 'main.tf'), 'utf8');
+    expect(text).toContain('for kind in ["locks", "running", "published"] : "${var.lake_prefix}/_state/${kind}/${job}/"');
+    expect(text).toContain('"${var.lake_prefix}/_scratch/"');
+    expect(text).not.toContain('PutObjectTagging');
+    const gc = readFileSync(join(mod('compute'), 'gc.tf'), 'utf8');
+    expect(gc).toContain('entryPoint = ["node", "dist/src/cli/gc.js"]');
+    expect(locals(compute).gc).toBeDefined();
   });
 
   test('schedules use America/New_York', async () => {
@@ -110,6 +133,9 @@ describe('structural checks (hcl2json)', () => {
     );
     const alarms = await hclOf(mod('alarms'));
     expect(resources(alarms, 'aws_scheduler_schedule').freshness[0].schedule_expression_timezone).toBe('America/New_York');
+    const [gc] = resources(scheduling, 'aws_scheduler_schedule').gc;
+    expect(gc.schedule_expression_timezone).toBe('${local.timezone}');
+    expect(locals(scheduling).gc_expression).toBe('cron(30 2 * * ? *)');
   });
 
   test.each([

@@ -1,5 +1,9 @@
 # One entry per job of src/graph/graph.ts: its size and exactly what it may read and write.
 # Tests (../../tests/*.tftest.hcl and tests/infra/terraform.test.ts) hold every job to this list.
+#   writes: the tables the job publishes (jobs/*.ts: ctx.stage), its own prefixes tables/<t>/
+#   reads:  the tables it reads besides its own (ctx.currentFiles, snapshots, the export diff)
+#   views:  creates v_outcome_experience_lookup and v_dim_customer in Athena after publishing
+#           (src/runtime/context.ts: VIEW_SOURCES)
 
 locals {
   jobs = {
@@ -8,6 +12,7 @@ locals {
       raw_streams = ["notification_attempted"]
       reads       = []
       writes      = ["notification_attempted", "notification_attempted_rejects"]
+      views       = false
       exports     = false
       warehouse   = false
     }
@@ -16,6 +21,7 @@ locals {
       raw_streams = ["notification_delivered"]
       reads       = []
       writes      = ["notification_delivered", "notification_delivered_rejects"]
+      views       = false
       exports     = false
       warehouse   = false
     }
@@ -24,6 +30,7 @@ locals {
       raw_streams = ["experience_config"]
       reads       = []
       writes      = ["outcome_experience_lookup", "experience_config_rejects"]
+      views       = true
       exports     = false
       warehouse   = false
     }
@@ -32,32 +39,49 @@ locals {
       raw_streams = []
       reads       = []
       writes      = ["dim_customer"]
+      views       = true
       exports     = false
       warehouse   = true
     }
+    # Per date: the intermediates and unattributed_deliveries; per billing month: audit and agg.
+    # Its publish lock is the month's (_state/locks/ace_unit_calc_daily/<YYYY-MM>.lock).
     ace_unit_calc_daily = {
       cpu         = 4096, memory = 16384, ephemeral_gib = 100
       raw_streams = []
       reads       = ["notification_attempted", "notification_delivered"]
-      writes      = ["ace_unit_audit", "ace_unit_agg", "unattributed_deliveries"]
+      writes      = ["ace_engagement_daily", "ace_attempt_daily", "unattributed_deliveries", "ace_unit_audit", "ace_unit_agg"]
+      views       = false
       exports     = false
       warehouse   = false
     }
+    # Both exports share src/runtime/exports.ts: the month's audit and agg, the lookups as of the last
+    # day, and for a new version's unit diff the engagements and the events of the month.
     ace_unit_monthly_output = {
       cpu         = 1024, memory = 4096, ephemeral_gib = 30
       raw_streams = []
-      reads       = ["ace_unit_audit", "ace_unit_agg", "dim_customer"]
-      writes      = []
-      exports     = true
-      warehouse   = false
+      reads = [
+        "ace_unit_audit", "ace_unit_agg", "dim_customer", "outcome_experience_lookup",
+        "ace_engagement_daily", "notification_attempted", "notification_delivered",
+      ]
+      writes    = []
+      views     = false
+      exports   = true
+      warehouse = false
     }
     ace_unit_monthly_outcome_experience_output = {
       cpu         = 1024, memory = 4096, ephemeral_gib = 30
       raw_streams = []
-      reads       = ["ace_unit_audit", "dim_customer", "outcome_experience_lookup"]
-      writes      = []
-      exports     = true
-      warehouse   = false
+      reads = [
+        "ace_unit_audit", "ace_unit_agg", "dim_customer", "outcome_experience_lookup",
+        "ace_engagement_daily", "notification_attempted", "notification_delivered",
+      ]
+      writes    = []
+      views     = false
+      exports   = true
+      warehouse = false
     }
   }
+
+  # npm run gc (src/cli/gc.ts), scheduled daily by modules/scheduling: not a job of the graph.
+  gc = { cpu = 512, memory = 2048, ephemeral_gib = 21 }
 }

@@ -17,13 +17,30 @@ locals {
   glue_catalog_arn  = "arn:${local.partition}:glue:${local.region}:${local.account}:catalog"
   glue_database_arn = "arn:${local.partition}:glue:${local.region}:${local.account}:database/${var.glue_database_name}"
   glue_table_arn    = "arn:${local.partition}:glue:${local.region}:${local.account}:table/${var.glue_database_name}"
+  athena_wg_arn     = "arn:${local.partition}:athena:${local.region}:${local.account}:workgroup/${var.athena_workgroup}"
+  results_arn       = "arn:${local.partition}:s3:::${var.athena_results.bucket}"
 
-  # Key prefixes (inside the lake / exports buckets) each job may write; every job records its runs
-  # under its own partition of the runs table.
+  # The tables the two views read (src/catalog/glue/views.ts): Athena checks them when it creates a view.
+  view_sources = ["outcome_experience_lookup", "dim_customer"]
+
+  # Lake layout (src/lake/publish.ts, coordination.ts, ledger.ts):
+  #   tables/<table>/<key>=<value>/run=<run_id>/...   a version; _current.json next to run=* folders
+  #   tables/runs/job=<job>/<run_id>.parquet          the run ledger (append-only)
+  #   _state/{locks,running,published}/<job>/...      publish lock, running markers, published record
+  #   _scratch/<run_id>/                              scratch of a run (local stores; cleaned by gc)
+  # Key prefixes (inside the lake / exports buckets) each job may write: its own tables and its own
+  # partition of the runs table. Nothing under tables/ is deleted by a job (gc does that), except the
+  # UNLOAD staging folder of dim_customer_daily.
   write_keys = {
     for job, j in local.jobs : job => concat(
       [for t in j.writes : "${local.tables_key}/${t}/"],
       ["${local.tables_key}/runs/job=${job}/"],
+    )
+  }
+  state_keys = {
+    for job, j in local.jobs : job => concat(
+      [for kind in ["locks", "running", "published"] : "${var.lake_prefix}/_state/${kind}/${job}/"],
+      ["${var.lake_prefix}/_scratch/"],
     )
   }
   export_keys = { for job, j in local.jobs : job => j.exports ? ["exports/${job}/"] : [] }
@@ -33,8 +50,16 @@ locals {
       ["${local.tables_key}/runs/job=${job}/"],
     )
   }
-  glue_tables = { for job, j in local.jobs : job => distinct(concat(j.reads, j.writes, ["runs"])) }
-  glue_writes = { for job, j in local.jobs : job => concat(j.writes, ["runs"]) }
+  unload_staging_key = "${local.tables_key}/dim_customer/_unload/"
+  glue_reads = {
+    for job, j in local.jobs : job => distinct(concat(j.reads, j.writes, ["runs"], j.views ? local.view_sources : []))
+  }
+
+  unload = var.warehouse_mode == "unload"
+  redshift_cluster_arn = var.redshift_cluster_id == "" ? null : (
+    "arn:${local.partition}:redshift:${local.region}:${local.account}:cluster:${var.redshift_cluster_id}"
+  )
+  redshift_workgroup_arn = var.redshift_workgroup == "" ? null : one(data.aws_redshiftserverless_workgroup.unload[*].arn)
 
   # Actions only, never wildcards; each statement names its resources. A statement a job does not
   # need is null and filtered out.
@@ -62,17 +87,31 @@ locals {
           Resource = [for k in local.read_keys[job] : "${local.lake_arn}/${k}*"]
         },
         {
-          Sid       = "ListInputAndOwnTables"
+          Sid       = "ListInputAndOwnTablesAndState"
           Effect    = "Allow"
           Action    = ["s3:ListBucket"]
           Resource  = [local.lake_arn]
-          Condition = { StringLike = { "s3:prefix" = [for k in local.read_keys[job] : "${k}*"] } }
+          Condition = { StringLike = { "s3:prefix" = [for k in concat(local.read_keys[job], local.state_keys[job]) : "${k}*"] } }
         },
         {
           Sid      = "WriteOwnTablePrefixes"
           Effect   = "Allow"
-          Action   = ["s3:PutObject", "s3:PutObjectTagging", "s3:DeleteObject", "s3:AbortMultipartUpload"]
+          Action   = ["s3:PutObject", "s3:AbortMultipartUpload"]
           Resource = [for k in local.write_keys[job] : "${local.lake_arn}/${k}*"]
+        },
+        {
+          # Publish lock (created with If-None-Match), running markers, published record, scratch.
+          Sid      = "OwnCoordinationState"
+          Effect   = "Allow"
+          Action   = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"]
+          Resource = [for k in local.state_keys[job] : "${local.lake_arn}/${k}*"]
+        },
+        !j.warehouse ? null : {
+          # UNLOAD writes here (as ACE_UNLOAD_IAM_ROLE); the job reads the files, then deletes them.
+          Sid      = "CleanUnloadStaging"
+          Effect   = "Allow"
+          Action   = ["s3:DeleteObject"]
+          Resource = ["${local.lake_arn}/${local.unload_staging_key}*"]
         },
         {
           Sid    = "ReadCatalog"
@@ -80,20 +119,50 @@ locals {
           Action = ["glue:GetDatabase", "glue:GetTable", "glue:GetPartition", "glue:GetPartitions", "glue:BatchGetPartition"]
           Resource = concat(
             [local.glue_catalog_arn, local.glue_database_arn],
-            [for t in local.glue_tables[job] : "${local.glue_table_arn}/${t}"],
+            [for t in local.glue_reads[job] : "${local.glue_table_arn}/${t}"],
           )
         },
+        length(j.writes) == 0 ? null : {
+          # GlueCatalog.ensureTable: creates or updates its own tables when they differ from the code.
+          Sid      = "ManageOwnTables"
+          Effect   = "Allow"
+          Action   = ["glue:CreateTable", "glue:UpdateTable"]
+          Resource = concat([local.glue_catalog_arn, local.glue_database_arn], [for t in j.writes : "${local.glue_table_arn}/${t}"])
+        },
         {
+          # The swap: BatchCreatePartition, or UpdatePartition when the partition exists.
           Sid    = "RegisterOwnPartitions"
           Effect = "Allow"
-          Action = [
-            "glue:CreatePartition", "glue:BatchCreatePartition", "glue:UpdatePartition",
-            "glue:DeletePartition", "glue:BatchDeletePartition",
-          ]
+          Action = ["glue:CreatePartition", "glue:BatchCreatePartition", "glue:UpdatePartition"]
           Resource = concat(
             [local.glue_catalog_arn, local.glue_database_arn],
-            [for t in local.glue_writes[job] : "${local.glue_table_arn}/${t}"],
+            [for t in concat(j.writes, ["runs"]) : "${local.glue_table_arn}/${t}"],
           )
+        },
+        !j.views ? null : {
+          Sid      = "CreateViewsInAthena"
+          Effect   = "Allow"
+          Action   = ["athena:StartQueryExecution", "athena:GetQueryExecution", "athena:StopQueryExecution"]
+          Resource = [local.athena_wg_arn]
+        },
+        !j.views ? null : {
+          Sid      = "ManageViews"
+          Effect   = "Allow"
+          Action   = ["glue:GetTable", "glue:CreateTable", "glue:UpdateTable"]
+          Resource = concat([local.glue_catalog_arn, local.glue_database_arn], [for v in var.view_names : "${local.glue_table_arn}/${v}"])
+        },
+        !j.views ? null : {
+          Sid      = "AthenaResults"
+          Effect   = "Allow"
+          Action   = ["s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload"]
+          Resource = ["${local.results_arn}/${var.athena_results.prefix}/*"]
+        },
+        !j.views ? null : {
+          Sid       = "AthenaResultsLocation"
+          Effect    = "Allow"
+          Action    = ["s3:GetBucketLocation", "s3:ListBucket"]
+          Resource  = [local.results_arn]
+          Condition = { StringLike = { "s3:prefix" = ["${var.athena_results.prefix}/*", ""] } }
         },
         {
           Sid      = "UseDataKey"
@@ -120,24 +189,70 @@ locals {
           Action   = ["secretsmanager:GetSecretValue"]
           Resource = [var.warehouse_secret_arn]
         },
+        !(j.warehouse && local.unload) ? null : {
+          Sid      = "RunUnloadStatement"
+          Effect   = "Allow"
+          Action   = ["redshift-data:ExecuteStatement"]
+          Resource = compact([local.redshift_cluster_arn, local.redshift_workgroup_arn])
+        },
+        !(j.warehouse && local.unload) ? null : {
+          # These actions take no resource: they are limited to the statements this role started.
+          Sid       = "FollowOwnStatements"
+          Effect    = "Allow"
+          Action    = ["redshift-data:DescribeStatement", "redshift-data:CancelStatement", "redshift-data:GetStatementResult"]
+          Resource  = ["*"]
+          Condition = { StringEquals = { "redshift-data:statement-owner-iam-userid" = "$${aws:userid}" } }
+        },
+        !(j.warehouse && local.unload && var.redshift_cluster_id != "" && var.redshift_db_user != "") ? null : {
+          Sid    = "ClusterTemporaryCredentials"
+          Effect = "Allow"
+          Action = ["redshift:GetClusterCredentials"]
+          Resource = [
+            "arn:${local.partition}:redshift:${local.region}:${local.account}:dbuser:${var.redshift_cluster_id}/${var.redshift_db_user}",
+            "arn:${local.partition}:redshift:${local.region}:${local.account}:dbname:${var.redshift_cluster_id}/${var.redshift_database}",
+          ]
+        },
+        !(j.warehouse && local.unload && var.redshift_workgroup != "") ? null : {
+          Sid      = "ServerlessTemporaryCredentials"
+          Effect   = "Allow"
+          Action   = ["redshift-serverless:GetCredentials"]
+          Resource = compact([local.redshift_workgroup_arn])
+        },
       ] : st if st != null]
     })
   }
 
+  code_version = regex("[^:/]+$", var.image)
+
   common_environment = {
-    ACE_LAKE_ROOT      = "s3://${var.lake_bucket}/${var.lake_prefix}"
-    ACE_RAW_ROOT       = "s3://${var.raw_bucket}/raw"
-    ACE_EXPORT_ROOT    = "s3://${var.exports_bucket}/exports"
-    ACE_CATALOG        = "glue"
-    ACE_GLUE_DATABASE  = var.glue_database_name
-    ACE_LATENESS_HOURS = "48" # the scheduled daily plan (src/graph/stepfunctions.ts) assumes 48
-    AWS_REGION         = local.region
-    NODE_ENV           = "production"
+    ACE_LAKE_ROOT        = "s3://${var.lake_bucket}/${var.lake_prefix}"
+    ACE_RAW_ROOT         = "s3://${var.raw_bucket}/raw"
+    ACE_EXPORT_ROOT      = "s3://${var.exports_bucket}/exports"
+    ACE_CATALOG          = "glue"
+    ACE_GLUE_DATABASE    = var.glue_database_name
+    ACE_ATHENA_WORKGROUP = var.athena_workgroup # enforces its own results location: no ACE_ATHENA_OUTPUT
+    ACE_LATENESS_HOURS   = "48"                 # the scheduled daily plan (src/graph/stepfunctions.ts) assumes 48
+    ACE_CODE_VERSION     = local.code_version   # the image tag, recorded in the runs ledger
+    AWS_REGION           = local.region
+    NODE_ENV             = "production"
   }
-  warehouse_environment = merge(
-    { ACE_WAREHOUSE_URL = var.warehouse_url },
-    var.warehouse_secret_arn == "" ? {} : { ACE_WAREHOUSE_SECRET_ARN = var.warehouse_secret_arn },
-  )
+  warehouse_environment = { for k, v in {
+    ACE_WAREHOUSE_MODE       = var.warehouse_mode
+    ACE_WAREHOUSE_URL        = var.warehouse_url
+    ACE_WAREHOUSE_SECRET_ARN = var.warehouse_secret_arn
+    ACE_REDSHIFT_CLUSTER_ID  = local.unload ? var.redshift_cluster_id : ""
+    ACE_REDSHIFT_WORKGROUP   = local.unload ? var.redshift_workgroup : ""
+    ACE_REDSHIFT_DATABASE    = local.unload ? var.redshift_database : ""
+    ACE_REDSHIFT_DB_USER     = local.unload ? var.redshift_db_user : ""
+    ACE_UNLOAD_IAM_ROLE      = local.unload ? var.unload_iam_role_arn : ""
+  } : k => v if v != "" }
+}
+
+# The Serverless workgroup's ARN holds its id, not its name: look it up (unload mode only).
+data "aws_redshiftserverless_workgroup" "unload" {
+  count = var.warehouse_mode == "unload" && var.redshift_workgroup != "" ? 1 : 0
+
+  workgroup_name = var.redshift_workgroup
 }
 
 resource "aws_ecs_cluster" "this" {

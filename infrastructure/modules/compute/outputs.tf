@@ -42,3 +42,23 @@ output "jobs" {
   description = "Job names with a task definition."
   value       = sort(keys(local.jobs))
 }
+
+output "gc_task_definition_arn" {
+  description = "Task definition of npm run gc (scheduled by modules/scheduling)."
+  value       = aws_ecs_task_definition.gc.arn
+}
+
+output "gc_pass_role_arns" {
+  description = "Roles the gc schedule passes to ECS: the gc task role and the execution role."
+  value       = [aws_iam_role.gc.arn, aws_iam_role.execution.arn]
+}
+
+output "gc_role_policy" {
+  description = "Policy document (JSON) of the gc task role."
+  value       = local.gc_policy
+}
+
+output "state_prefixes" {
+  description = "Coordination keys (_state/<kind>/<job>/ and _scratch/) each job may read, write and delete."
+  value       = local.state_keys
+}

@@ -1,10 +1,16 @@
 # EventBridge Scheduler (SPEC.md "Schedule (production)"), every schedule in America/New_York so the
 # local run time holds across DST. The inputs carry no dates: the state machines plan them.
+# Also the daily garbage collection (npm run gc) as an ECS task, before the daily run.
 
 data "aws_caller_identity" "current" {}
 
 locals {
   timezone = "America/New_York"
+
+  # 02:30 ET, well before the 04:15 daily run; gc only deletes what no pointer names and is older
+  # than its retention, so an overlap with a run would be harmless anyway.
+  gc_expression  = "cron(30 2 * * ? *)"
+  gc_task_family = "${regex("^(.*):[0-9]+$", var.gc_task_definition_arn)[0]}:*"
 
   schedules = {
     # Every date whose window is open or closed since the last run, oldest first.
@@ -59,6 +65,79 @@ resource "aws_iam_role_policy" "scheduler" {
       Resource = distinct([for s in local.schedules : s.target])
     }]
   })
+}
+
+# The gc task's own invoker role: it can run the gc task definition on the cluster, nothing else.
+resource "aws_iam_role" "gc_scheduler" {
+  name = "${var.name}-gc-scheduler"
+  assume_role_policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Effect    = "Allow"
+      Principal = { Service = "scheduler.amazonaws.com" }
+      Action    = "sts:AssumeRole"
+      Condition = { StringEquals = { "aws:SourceAccount" = data.aws_caller_identity.current.account_id } }
+    }]
+  })
+}
+
+resource "aws_iam_role_policy" "gc_scheduler" {
+  name = "run-gc"
+  role = aws_iam_role.gc_scheduler.id
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [
+      {
+        Sid       = "RunGcTask"
+        Effect    = "Allow"
+        Action    = ["ecs:RunTask"]
+        Resource  = [local.gc_task_family]
+        Condition = { ArnEquals = { "ecs:cluster" = var.cluster_arn } }
+      },
+      {
+        Sid       = "PassGcRoles"
+        Effect    = "Allow"
+        Action    = ["iam:PassRole"]
+        Resource  = var.gc_pass_role_arns
+        Condition = { StringEquals = { "iam:PassedToService" = "ecs-tasks.amazonaws.com" } }
+      },
+    ]
+  })
+}
+
+resource "aws_scheduler_schedule" "gc" {
+  name                         = "${var.name}-gc"
+  group_name                   = aws_scheduler_schedule_group.this.name
+  description                  = "npm run gc at 02:30 ET: delete superseded run folders older than the retention"
+  schedule_expression          = local.gc_expression
+  schedule_expression_timezone = local.timezone
+  state                        = var.enabled ? "ENABLED" : "DISABLED"
+
+  flexible_time_window {
+    mode = "OFF"
+  }
+
+  target {
+    arn      = var.cluster_arn
+    role_arn = aws_iam_role.gc_scheduler.arn
+
+    ecs_parameters {
+      task_definition_arn = var.gc_task_definition_arn
+      launch_type         = "FARGATE"
+      task_count          = 1
+
+      network_configuration {
+        subnets          = var.subnet_ids
+        security_groups  = var.security_group_ids
+        assign_public_ip = var.assign_public_ip
+      }
+    }
+
+    retry_policy {
+      maximum_event_age_in_seconds = 3600
+      maximum_retry_attempts       = 3
+    }
+  }
 }
 
 resource "aws_scheduler_schedule" "this" {

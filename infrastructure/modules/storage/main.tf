@@ -112,23 +112,9 @@ resource "aws_s3_bucket_lifecycle_configuration" "raw" {
 resource "aws_s3_bucket_lifecycle_configuration" "lake" {
   bucket = aws_s3_bucket.this["lake"].id
 
-  # A rerun publishes a new run prefix (<table>/<key>=<value>/<run_id>/) and the publisher tags the
-  # objects of the run it replaced with ace-superseded=true; they stay readable for in-flight queries,
-  # then go. The current run of every partition is never tagged, so it is never expired.
-  rule {
-    id     = "expire-superseded-run-prefixes"
-    status = "Enabled"
-    filter {
-      and {
-        prefix = "${var.lake_prefix}/tables/"
-        tags   = { "ace-superseded" = "true" }
-      }
-    }
-    expiration {
-      days = var.superseded_run_retention_days
-    }
-  }
-
+  # Superseded versions are not expired here: a rerun publishes a new run folder
+  # (tables/<table>/<key>=<value>/run=<run_id>/) and nothing is tagged; `npm run gc`, scheduled daily
+  # by modules/scheduling, deletes the run folders no pointer names once they are old enough.
   rule {
     id     = "abort-incomplete-uploads"
     status = "Enabled"

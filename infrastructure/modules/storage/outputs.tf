@@ -4,7 +4,7 @@ output "raw_bucket" {
 }
 
 output "lake_bucket" {
-  description = "Lake bucket: <lake_prefix>/tables/<table>/... and Athena results."
+  description = "Lake bucket: <lake_prefix>/tables/<table>/<key>=<value>/run=<run_id>/, <lake_prefix>/_state/, and Athena results."
   value       = aws_s3_bucket.this["lake"].bucket
 }
 

@@ -21,12 +21,6 @@ variable "athena_results_retention_days" {
   default     = 7
 }
 
-variable "superseded_run_retention_days" {
-  description = "Days a superseded run prefix is kept before it is deleted."
-  type        = number
-  default     = 30
-}
-
 variable "raw_retention_days" {
   description = "Days raw landing files are kept."
   type        = number
