@@ -7,3 +7,10 @@ subnet_ids           = ["subnet-0123456789abcdef0", "subnet-0fedcba9876543210"]
 warehouse_url        = "postgres://analytics.example.redshift.amazonaws.com:5439/dev"
 warehouse_secret_arn = "arn:aws:secretsmanager:us-east-1:123456789012:secret:ace-unit/warehouse-AbCdEf"
 alert_emails         = ["billing-oncall@example.com"]
+
+# dim_customer_daily through Redshift UNLOAD instead of a streamed SELECT (docs/aws.md, "Redshift"):
+# warehouse_mode      = "unload"
+# redshift_cluster_id = "analytics"            # or redshift_workgroup = "<serverless workgroup name>"
+# redshift_database   = "dev"
+# redshift_db_user    = "ace_unit"             # cluster only; else the secret above authenticates
+# unload_iam_role_arn = "arn:aws:iam::123456789012:role/ace-unit-redshift-unload"
