@@ -7,12 +7,33 @@
  *   running or already published) is superseded: it publishes nothing and fails with a clear message.
  * Run ids sort by start time (UTC timestamp first), so "newer" is a string comparison.
  */
+import os from 'node:os';
 import { SupersededError } from '../errors.js';
 import { ObjectStore } from './objectStore.js';
 
-/** A lock or running marker older than this is left over by a killed run and is ignored or broken. */
+/** A running marker older than this is left over by a killed run and is ignored. */
 export const STALE_MS = 6 * 3_600_000;
-const LOCK_STALE_MS = 15 * 60_000;
+/** A publish lock is refreshed every LOCK_HEARTBEAT_MS while held; one not refreshed for LOCK_STALE_MS is broken. */
+export const LOCK_HEARTBEAT_MS = 30_000;
+export const LOCK_STALE_MS = 2 * 60_000;
+
+interface LockHolder {
+  runId: string;
+  at: string;
+  pid: number;
+  host: string;
+}
+
+/** True when the lock's holder is a process of this host that no longer exists (killed). */
+function holderIsDead(holder: LockHolder): boolean {
+  if (holder.host !== os.hostname() || !Number.isInteger(holder.pid)) return false;
+  try {
+    process.kill(holder.pid, 0);
+    return false;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'ESRCH';
+  }
+}
 
 export interface RunMarker {
   runId: string;
@@ -67,21 +88,27 @@ export class RunCoordinator {
 
   /**
    * Runs `publish` holding the job-and-period lock, unless a newer run exists (SupersededError).
-   * Waits for a lock held by a live run; breaks a lock left by a killed run after 15 minutes.
+   * Waits for a lock held by a live run (the holder refreshes it every 30 s); breaks a lock whose
+   * holder was killed: a dead process on this host at once, elsewhere once not refreshed for 2 min.
    */
   async publishExclusively<T>(publish: () => Promise<T>, maxWaitMs = 10 * 60_000): Promise<T> {
     const key = lockKey(this.job, this.period);
     const deadline = Date.now() + maxWaitMs;
+    const body = () => JSON.stringify({ runId: this.runId, at: this.now().toISOString(), pid: process.pid, host: os.hostname() } satisfies LockHolder);
     for (let attempt = 0; ; attempt++) {
-      if (await this.store.createExclusive(key, JSON.stringify({ runId: this.runId, at: this.now().toISOString(), pid: process.pid }))) break;
-      const holder = JSON.parse((await this.store.readText(key)) ?? 'null') as { runId: string; at: string } | null;
-      if (holder && this.now().getTime() - new Date(holder.at).getTime() > LOCK_STALE_MS) {
+      if (await this.store.createExclusive(key, body())) break;
+      const holder = JSON.parse((await this.store.readText(key)) ?? 'null') as LockHolder | null;
+      if (holder && (holderIsDead(holder) || this.now().getTime() - new Date(holder.at).getTime() > LOCK_STALE_MS)) {
         await this.store.delete(key);
         continue;
       }
       if (Date.now() > deadline) throw new SupersededError(`another run (${holder?.runId ?? 'unknown'}) of ${this.job} ${this.period} held the publish lock for too long; nothing was published. Rerun when it has finished`);
       await sleep(Math.min(2000, 50 * 2 ** Math.min(attempt, 6)));
     }
+    const heartbeat = setInterval(() => {
+      this.store.writeText(key, body()).catch(() => undefined);
+    }, LOCK_HEARTBEAT_MS);
+    heartbeat.unref();
     try {
       const newer = await this.newerRun();
       if (newer) {
@@ -94,6 +121,7 @@ export class RunCoordinator {
       await this.store.writeText(publishedKey(this.job, this.period), JSON.stringify({ runId: this.runId, at: this.now().toISOString() }));
       return result;
     } finally {
+      clearInterval(heartbeat);
       await this.store.delete(key);
     }
   }

@@ -92,23 +92,24 @@ export async function publishPartition(store: ObjectStore, staged: StagedPartiti
     // A lost response: the write may have gone through although the caller saw an error. Read back
     // and recognise our own publish instead of failing (or publishing twice).
     const current = await readPointer(store, table, value).catch(() => null);
-    if (current?.runId === runId) return current;
-    throw err;
+    if (current?.runId !== runId) throw err;
   }
+  // History of the versions that were really made current (an orphan of a killed run never is).
+  await store.writeText(`${partitionPrefix(table.name, table.partitionKey, value)}/_history/${pointer.publishedAt}_${runId}.json`, JSON.stringify(pointer));
   return pointer;
 }
 
 /**
- * The version of a partition that was current at `instant` (the latest run manifest published at or
- * before it), while its files are kept (until garbage collection); null when there was none.
+ * The version of a partition that was current at `instant` (from the partition's `_history/`, written
+ * after each pointer swap), while its files are kept (until garbage collection); null when there was none.
  */
 export async function versionAsOf(store: ObjectStore, table: TableDef, value: string, instant: string): Promise<Pointer | null> {
-  const prefix = `${partitionPrefix(table.name, table.partitionKey, value)}/`;
-  const manifests = (await store.list(prefix)).filter((o) => /\/run=[^/]+\/_manifest\.json$/.test(o.key));
-  let best: Pointer | null = null;
-  for (const m of manifests) {
-    const p = JSON.parse((await store.readText(m.key)) ?? 'null') as Pointer | null;
-    if (p && p.publishedAt <= instant && (!best || p.publishedAt > best.publishedAt)) best = p;
-  }
-  return best;
+  const prefix = `${partitionPrefix(table.name, table.partitionKey, value)}/_history/`;
+  // History keys start with the ISO publish time, so key order is time order.
+  const entries = (await store.list(prefix)).filter((o) => o.key.slice(prefix.length) <= `${instant}_\uffff`);
+  const last = entries[entries.length - 1];
+  const p = last ? (JSON.parse((await store.readText(last.key)) ?? 'null') as Pointer | null) : null;
+  if (!p || p.publishedAt > instant) return null;
+  // A version whose run folder was garbage-collected cannot be read any more.
+  return (await store.readText(`${runPrefix(table.name, table.partitionKey, value, p.runId)}/_manifest.json`)) === null ? null : p;
 }

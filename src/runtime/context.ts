@@ -15,6 +15,7 @@ import { Pointer, StagedPartition, publishPartition, readPointer, listPointers }
 import { TableDef } from '../rules/tables.js';
 import { Logger } from '../log.js';
 import { faultPoint } from './faults.js';
+import type { ShardMode } from './ingest.js';
 import { notePublished, throwIfShuttingDown } from './abort.js';
 
 /** Tables the catalog views read: publishing one of them (re)creates the views. */
@@ -67,7 +68,7 @@ export class JobContext {
   readonly stagedObjects: StagedObject[] = [];
   readonly warnings: string[] = [];
   /** Flags of the request: `force` (rerun even when inputs are unchanged), `allowPartial` (exports). */
-  flags: { force?: boolean; allowPartial?: boolean; final?: boolean } = {};
+  flags: { force?: boolean; allowPartial?: boolean; final?: boolean; shard?: ShardMode } = {};
   /** The input fingerprint the run was checked against (recorded in the run ledger). */
   fingerprint: string | null = null;
 

@@ -9,7 +9,7 @@ import zlib from 'node:zlib';
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import path from 'node:path';
-import { BadInputError } from '../errors.js';
+import { BadInputError, MissingInputError } from '../errors.js';
 import { plain } from '../log.js';
 import { BusinessDate, hourPath, tooLateBefore, windowOf } from '../time/time.js';
 import { IngestCounts, StreamSpec, renderIngestCounts, renderIngestKept, renderIngestPrepare, renderIngestRejects } from '../sql/ingest.js';
@@ -53,16 +53,63 @@ export async function listRawFiles(raw: RawSource, stream: string, hours: Date[]
   return perHour.flat();
 }
 
-async function loadFileTable(ctx: JobContext, files: RawFile[], latenessHours: number): Promise<void> {
-  await ctx.db.run(`CREATE OR REPLACE TEMP TABLE ingest_files_raw (file_index DOUBLE, source_file VARCHAR, arrival_hour VARCHAR, owned BOOLEAN, too_late_before VARCHAR)`);
+/** The window's files with their global index (arrival order) and, for those this task reads, their read index. */
+async function loadFileTable(ctx: JobContext, files: RawFile[], read: RawFile[], latenessHours: number): Promise<void> {
+  const readIndex = new Map(read.map((f, i) => [f.key, i]));
+  await ctx.db.run(`CREATE OR REPLACE TEMP TABLE ingest_files_raw (file_index DOUBLE, read_index DOUBLE, source_file VARCHAR, arrival_hour VARCHAR, owned BOOLEAN, too_late_before VARCHAR)`);
   await ctx.db.append(
     'ingest_files_raw',
-    files.map((f, i) => [i, f.sourceFile, f.arrivalHour.toISOString(), f.owned, tooLateBefore(f.arrivalHour, latenessHours).toISOString()]),
+    files.map((f, i) => [i, readIndex.get(f.key) ?? null, f.sourceFile, f.arrivalHour.toISOString(), f.owned, tooLateBefore(f.arrivalHour, latenessHours).toISOString()]),
   );
   await ctx.db.run(`CREATE OR REPLACE TEMP TABLE ingest_files AS
-    SELECT file_index::INTEGER AS file_index, source_file, arrival_hour::TIMESTAMPTZ AS arrival_hour, owned,
-           too_late_before::TIMESTAMPTZ AS too_late_before
+    SELECT file_index::INTEGER AS file_index, read_index::INTEGER AS read_index, source_file,
+           arrival_hour::TIMESTAMPTZ AS arrival_hour, owned, too_late_before::TIMESTAMPTZ AS too_late_before
     FROM ingest_files_raw`);
+}
+
+/** How one task takes part in a day: the whole day, one shard of its files, or the merge of N shards. */
+export type ShardMode = { kind: 'single' } | { kind: 'shard'; k: number; n: number } | { kind: 'merge'; n: number };
+
+/** The shard (0…n−1) a raw file belongs to: a stable hash of its name, so every task agrees. */
+export function shardOf(sourceFile: string, n: number): number {
+  return crypto.createHash('sha256').update(sourceFile).digest().readUInt32BE(0) % n;
+}
+
+const shardPrefix = (job: string, date: string, n: number, k: number) => `_shards/${job}/${date}/n=${n}/k=${k}`;
+
+interface ShardMeta {
+  runId: string;
+  fingerprint: string;
+  files: number;
+  lines: number;
+}
+
+/** Shard mode: keeps the validated lines of this shard's files for the merge, publishes nothing. */
+async function writeShard(ctx: JobContext, date: string, mode: { k: number; n: number }, fingerprint: string, files: number): Promise<number> {
+  const local = path.join(ctx.scratch, 'shard-lines.parquet');
+  const lines = await ctx.db.copyToParquet('SELECT * FROM ingest_lines', {}, local);
+  const prefix = shardPrefix(ctx.job, date, mode.n, mode.k);
+  await ctx.store.putFile(local, `${prefix}/lines.parquet`);
+  const meta: ShardMeta = { runId: ctx.runId, fingerprint, files, lines };
+  await ctx.store.writeText(`${prefix}/_meta.json`, JSON.stringify(meta));
+  ctx.log.info({ event: 'shard.written', shard: `${mode.k}/${mode.n}`, files, lines }, `shard ${mode.k}/${mode.n}: ${lines} lines of ${files} files kept for the merge`);
+  return lines;
+}
+
+/** Merge mode: the lines of all N shards, checked to come from the same raw window as this run sees. */
+async function loadShards(ctx: JobContext, date: string, n: number, fingerprint: string): Promise<void> {
+  const paths: string[] = [];
+  for (let k = 0; k < n; k++) {
+    const prefix = shardPrefix(ctx.job, date, n, k);
+    const meta = JSON.parse((await ctx.store.readText(`${prefix}/_meta.json`)) ?? 'null') as ShardMeta | null;
+    if (!meta) throw new MissingInputError(`shard ${k}/${n} of ${ctx.job} ${date} has not run; run it with --shard ${k}/${n}, then merge again`, { job: ctx.job, date });
+    if (meta.fingerprint !== fingerprint) {
+      throw new BadInputError(`the raw files of ${date} changed after shard ${k}/${n} ran (run ${meta.runId}); rerun all ${n} shards, then merge`, { job: ctx.job, date });
+    }
+    paths.push(...(await ctx.store.localPaths([`${prefix}/lines.parquet`], path.join(ctx.scratch, 'shards'))));
+  }
+  await ctx.db.setVariables({ ingest_shard_files: paths });
+  await ctx.db.run(`CREATE OR REPLACE TEMP TABLE ingest_lines AS SELECT * FROM read_parquet(getvariable('ingest_shard_files'))`);
 }
 
 /**
@@ -94,7 +141,7 @@ async function findUnreadable(ctx: JobContext, files: RawFile[], paths: string[]
   for (const [i, p] of paths.entries()) {
     try {
       await ctx.db.run(
-        `SELECT count(*) FROM read_csv($p, columns = {'line': 'VARCHAR'}, header = false, auto_detect = false, delim = E'\\x01\\x02', quote = '', escape = '', new_line = '\\n', max_line_size = 16777216, store_rejects = true)`,
+        `SELECT count(*) FROM read_csv($p, columns = {'line': 'VARCHAR'}, header = false, auto_detect = false, delim = E'\\x01\\x02', quote = '', escape = '', new_line = '\\n', max_line_size = 4194304, buffer_size = 33554432, store_rejects = true)`,
         { p: [p] },
       );
     } catch (err) {
@@ -127,13 +174,34 @@ export async function ingest(ctx: JobContext, plan: IngestPlan): Promise<IngestR
   const files = await listRawFiles(ctx.services.raw, spec.stream, plan.readHours, plan.ownedHours);
   ctx.log.info({ event: 'raw.listed', files: files.length, hours: plan.readHours.length }, `reading ${files.length} raw files of ${spec.stream}`);
   const fingerprint = ingestFingerprint(spec, files, ctx.config.latenessHours, ctx.config.maxRejectRate, ctx.config.customerIdKey);
-  if (await ctx.isUpToDate(plan.table, date, fingerprint)) {
+  const mode: ShardMode = ctx.flags.shard ?? { kind: 'single' };
+  if (mode.kind !== 'shard' && (await ctx.isUpToDate(plan.table, date, fingerprint))) {
     const current = await ctx.currentFiles(plan.table, date);
     const counts = (current?.pointer.meta.counts ?? {}) as IngestCounts;
     return { counts, files: files.length, rejectRate: 0, upToDate: true };
   }
+  const read = mode.kind === 'shard' ? files.filter((f) => shardOf(f.sourceFile, mode.n) === mode.k) : mode.kind === 'merge' ? [] : files;
+  await loadFileTable(ctx, files, read, ctx.config.latenessHours);
+  const key = ctx.config.customerIdKey;
+  const [readSql, linesSql, outcomeSql] = renderIngestPrepare(spec, { pseudonymise: key !== null });
+  const w = windowOf(date);
+  const [start, end] = spec.dateField ? [w.startUtc.toISOString(), w.endUtc.toISOString()] : ['-infinity', 'infinity'];
+  await ctx.db.setVariables({ ingest_start: start, ingest_end: end });
+  if (mode.kind === 'merge') await loadShards(ctx, date, mode.n, fingerprint);
+  else await readLines(ctx, plan, read, readSql, linesSql);
+  if (mode.kind === 'shard') {
+    const lines = await writeShard(ctx, date, mode, fingerprint, read.length);
+    return { counts: { lines_read: lines } as IngestCounts, files: read.length, rejectRate: 0, upToDate: false };
+  }
+  await ctx.db.run(outcomeSql);
+  return finishIngest(ctx, plan, fingerprint, files.length);
+}
+
+/** Reads, validates and numbers the lines of `read` into ingest_lines. */
+async function readLines(ctx: JobContext, plan: IngestPlan, read: RawFile[], readSql: string, linesSql: string): Promise<void> {
+  const { date } = plan;
+  const files = read;
   let paths = await ctx.services.raw.store.localPaths(files.map((f) => f.key), path.join(ctx.scratch, 'raw'));
-  await loadFileTable(ctx, files, ctx.config.latenessHours);
   await assertGzipComplete(ctx, files, paths, date);
   if (paths.length === 0) {
     // read_csv needs at least one file: an empty placeholder gives the same (empty) result.
@@ -142,13 +210,10 @@ export async function ingest(ctx: JobContext, plan: IngestPlan): Promise<IngestR
     paths = [empty];
   }
 
-  const w = windowOf(date);
-  const [start, end] = spec.dateField ? [w.startUtc.toISOString(), w.endUtc.toISOString()] : ['-infinity', 'infinity'];
   const key = ctx.config.customerIdKey;
-  const [readSql, linesSql, outcomeSql] = renderIngestPrepare(spec, { pseudonymise: key !== null });
   if (key !== null) await ctx.db.setVariables(hmacPads(key));
   try {
-    await ctx.db.setVariables({ ingest_paths: paths, ingest_start: start, ingest_end: end });
+    await ctx.db.setVariables({ ingest_paths: paths });
     await ctx.db.run(readSql);
   } catch (err) {
     const bad = await findUnreadable(ctx, files, paths);
@@ -162,8 +227,11 @@ export async function ingest(ctx: JobContext, plan: IngestPlan): Promise<IngestR
     throw err;
   }
   await ctx.db.run(linesSql);
-  await ctx.db.run(outcomeSql);
+}
 
+/** Counts, the reject-rate check and staging, once ingest_outcome holds every line of the window. */
+async function finishIngest(ctx: JobContext, plan: IngestPlan, fingerprint: string, fileCount: number): Promise<IngestResult> {
+  const { spec, date } = plan;
   const [countsRow] = await ctx.db.all<Record<string, string | number>>(renderIngestCounts(spec));
   const counts = Object.fromEntries(Object.entries(countsRow).map(([k, v]) => [k, Number(v)])) as unknown as IngestCounts;
   const rejectRate = counts.owned_nonblank === 0 ? 0 : counts.owned_rejected / counts.owned_nonblank;
@@ -186,8 +254,8 @@ export async function ingest(ctx: JobContext, plan: IngestPlan): Promise<IngestR
 
   // The rejects first, the table last: the table's pointer (with the fingerprint) marks the run complete.
   await ctx.stage(plan.rejectsTable, date, renderIngestRejects(), { run_id: ctx.runId, dt: date });
-  await ctx.stage(plan.table, date, renderIngestKept(spec, plan.table.partitionKey), { run_id: ctx.runId, dt: date }, { fingerprint, meta: { counts, files: files.length } });
-  return { counts, files: files.length, rejectRate, upToDate: false };
+  await ctx.stage(plan.table, date, renderIngestKept(spec, plan.table.partitionKey), { run_id: ctx.runId, dt: date }, { fingerprint, meta: { counts, files: fileCount } });
+  return { counts, files: fileCount, rejectRate, upToDate: false };
 }
 
 /** Declares a raw-stream job: its stream, its tables and which arrival hours it reads and owns. */

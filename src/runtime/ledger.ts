@@ -42,10 +42,11 @@ export function ledgerKey(job: string, runId: string): string {
 export async function recordRun(db: Db, store: ObjectStore, scratch: string, r: RunRecord): Promise<void> {
   const file = path.join(scratch, `ledger-${r.runId}.parquet`);
   await db.copyToParquet(
-    `SELECT $run_id AS run_id, $period AS period, $status AS status, $started_at::TIMESTAMPTZ AS started_at,
-       $finished_at::TIMESTAMPTZ AS finished_at, $duration_ms::BIGINT AS duration_ms, $code_version AS code_version,
-       $rule_version AS rule_version, $fingerprint AS fingerprint, $rows::BIGINT AS rows, $outputs AS outputs,
-       $details AS details, $error AS error, $job AS job`,
+    `SELECT $run_id::VARCHAR AS run_id, $period::VARCHAR AS period, $status::VARCHAR AS status,
+       $started_at::TIMESTAMPTZ AS started_at, $finished_at::TIMESTAMPTZ AS finished_at, $duration_ms::BIGINT AS duration_ms,
+       $code_version::VARCHAR AS code_version, $rule_version::VARCHAR AS rule_version, $fingerprint::VARCHAR AS fingerprint,
+       $rows::BIGINT AS rows, $outputs::VARCHAR AS outputs, $details::VARCHAR AS details, $error::VARCHAR AS error,
+       $job::VARCHAR AS job`,
     {
       run_id: r.runId,
       period: r.period,

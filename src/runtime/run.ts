@@ -12,12 +12,13 @@ import { JobContext, Services, makeScratch, newRunId } from './context.js';
 import { assertLakeReadable } from './services.js';
 import { recordRun } from './ledger.js';
 import { publishing } from './abort.js';
+import type { ShardMode } from './ingest.js';
 
 export interface RunRequest {
   date?: string;
   month?: string;
   /** Flags a job understands: force (rerun on unchanged inputs), allowPartial and final (exports). */
-  flags?: { force?: boolean; allowPartial?: boolean; final?: boolean };
+  flags?: { force?: boolean; allowPartial?: boolean; final?: boolean; shard?: ShardMode };
 }
 
 export async function runJob(services: Services, job: JobDefinition, request: RunRequest): Promise<JobResult> {
@@ -31,7 +32,10 @@ export async function runJob(services: Services, job: JobDefinition, request: Ru
   const scratch = await makeScratch(services.store, runId);
   const ctx = new JobContext(job.name, period, runId, services, db, scratch, log);
   ctx.flags = request.flags ?? {};
-  const coordinator = new RunCoordinator(services.store, job.name, job.lockScope ? job.lockScope(periodValue) : periodValue, runId);
+  // Shards of one day run side by side: each has its own lock scope; the merge uses the day's.
+  const shard = request.flags?.shard;
+  const scope = (job.lockScope ? job.lockScope(periodValue) : periodValue) + (shard?.kind === 'shard' ? `@shard-${shard.k}-of-${shard.n}` : '');
+  const coordinator = new RunCoordinator(services.store, job.name, scope, runId);
   let result: JobResult | null = null;
   let failure: unknown = null;
   log.info({ event: 'job.started' }, 'started');

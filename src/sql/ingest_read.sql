@@ -6,13 +6,13 @@
 -- the temp table ingest_reader_rejects and are merged as malformed_json by ingest_classify.sql.
 CREATE OR REPLACE TEMP TABLE ingest_read AS
 WITH raw AS (
-  SELECT file_index::INTEGER AS file_index, row_number() OVER () AS pos, line
+  SELECT file_index::INTEGER AS read_index, row_number() OVER () AS pos, line
   FROM read_csv(getvariable('ingest_paths'), columns = {'line': 'VARCHAR'}, header = false, auto_detect = false,
                 delim = E'\x01\x02', quote = '', escape = '', new_line = '\n',
-                max_line_size = 16777216, store_rejects = true,
+                max_line_size = 4194304, buffer_size = 33554432, store_rejects = true,
                 rejects_table = 'ingest_reader_rejects', rejects_scan = 'ingest_reader_scans')
 ), classified AS (
-  SELECT file_index, pos, line,
+  SELECT read_index, pos, line,
     CASE WHEN line IS NULL OR trim(line, E' \t\r') = '' THEN 'blank'
          WHEN NOT json_valid(line) THEN 'malformed'
          -- DuckDB's parser accepts trailing commas and NaN/Infinity, which JSON forbids: outside string
@@ -23,11 +23,11 @@ WITH raw AS (
          ELSE 'json' END AS kind
   FROM raw
 ), extracted AS (
-  SELECT file_index, pos, line, kind,
+  SELECT read_index, pos, line, kind,
     CASE WHEN kind = 'json' THEN json_extract(line, {{paths}}) END AS v
   FROM classified
 )
-SELECT file_index, pos,
+SELECT read_index, pos,
   CASE WHEN kind = 'json' AND reason IS NOT NULL THEN 'invalid' ELSE kind END AS kind,
   CASE WHEN kind = 'malformed' THEN 'malformed_json' ELSE reason END AS reason,
   field,
