@@ -11,7 +11,9 @@ import { JobDefinition } from '../src/runtime/job.js';
 import { JobContext } from '../src/runtime/context.js';
 import { ObjectStore } from '../src/lake/objectStore.js';
 import { readPointer } from '../src/lake/publish.js';
-import { MissingInputError } from '../src/errors.js';
+import { BadInputError, MissingInputError } from '../src/errors.js';
+import type { ShardMode } from '../src/runtime/ingest.js';
+import path from 'node:path';
 import { TABLES } from '../src/rules/tables.js';
 import { RULE_VERSION } from '../src/rules/ace.js';
 import { sqlFile } from '../src/sql/sql.js';
@@ -50,18 +52,55 @@ async function buildDay(ctx: JobContext, date: BusinessDate, lookback: number): 
     ctx.currentFiles(TABLES.ace_attempt_daily, date),
     ctx.currentFiles(TABLES.unattributed_deliveries, date),
   ]);
-  if (eng && att && un && eng.pointer.fingerprint === fingerprint && att.pointer.fingerprint === fingerprint && un.pointer.fingerprint === fingerprint) {
+  const mode: ShardMode = ctx.flags.shard ?? { kind: 'single' };
+  if (mode.kind !== 'shard' && eng && att && un && eng.pointer.fingerprint === fingerprint && att.pointer.fingerprint === fingerprint && un.pointer.fingerprint === fingerprint) {
     return { engagement: eng.paths, attempts: att.paths, unattributedRows: un.pointer.rows, rebuilt: false };
+  }
+  const params = { run_id: ctx.runId, dt: date };
+  const extra = { fingerprint, meta: { inputs } };
+  const dayKey = (n: number, k: number) => `_shards/${ctx.job}/${date}/n=${n}/k=${k}`;
+
+  if (mode.kind === 'merge') {
+    // The union of the shards: notifications are split by hash, so rows never overlap and per-client
+    // distinct attempt counts add up.
+    const files: Record<'engagements' | 'unattributed' | 'attempts', string[]> = { engagements: [], unattributed: [], attempts: [] };
+    for (let k = 0; k < mode.n; k++) {
+      const meta = JSON.parse((await ctx.store.readText(`${dayKey(mode.n, k)}/_meta.json`)) ?? 'null') as { fingerprint: string } | null;
+      if (!meta) throw new MissingInputError(`shard ${k}/${mode.n} of ${ctx.job} has not built ${date}; run it with --shard ${k}/${mode.n}, then merge`, { job: ctx.job });
+      if (meta.fingerprint !== fingerprint) throw new BadInputError(`the inputs of ${date} changed after shard ${k}/${mode.n} ran; rerun the shards, then merge`, { job: ctx.job });
+      for (const t of Object.keys(files) as (keyof typeof files)[]) files[t].push(...(await ctx.store.localPaths([`${dayKey(mode.n, k)}/${t}.parquet`], path.join(ctx.scratch, 'shards', date))));
+    }
+    await ctx.db.setVariables({ calc_m_eng: files.engagements, calc_m_un: files.unattributed, calc_m_att: files.attempts });
+    const e = await ctx.stage(TABLES.ace_engagement_daily, date, `SELECT * REPLACE ($run_id AS run_id) FROM read_parquet(getvariable('calc_m_eng')) ORDER BY client_id, customer_id, notification_id`, { run_id: ctx.runId }, extra);
+    const u = await ctx.stage(TABLES.unattributed_deliveries, date, `SELECT * REPLACE ($run_id AS run_id) FROM read_parquet(getvariable('calc_m_un')) ORDER BY notification_id`, { run_id: ctx.runId }, extra);
+    const a = await ctx.stage(
+      TABLES.ace_attempt_daily,
+      date,
+      `SELECT client_id, sum(attempted_notifications)::BIGINT AS attempted_notifications, $run_id AS run_id, $dt::DATE AS dt FROM read_parquet(getvariable('calc_m_att')) GROUP BY client_id ORDER BY client_id`,
+      params,
+      extra,
+    );
+    return { engagement: e.files, attempts: a.files, unattributedRows: u.rows, rebuilt: true };
   }
 
   await ctx.db.setVariables({
     calc_delivered_files: delivered.paths,
     calc_attempted_files: attemptedPaths,
     calc_attempted_today: attemptedToday.paths,
+    calc_shard_n: String(mode.kind === 'shard' ? mode.n : 1),
+    calc_shard_k: String(mode.kind === 'shard' ? mode.k : 0),
   });
   await ctx.db.run(sqlFile('calc_engagement_day'));
-  const params = { run_id: ctx.runId, dt: date };
-  const extra = { fingerprint, meta: { inputs } };
+  if (mode.kind === 'shard') {
+    const outputs = { engagements: 'calc_engagements', unattributed: 'calc_unattributed', attempts: 'calc_attempts_day' } as const;
+    for (const [name, sql] of Object.entries(outputs)) {
+      const local = path.join(ctx.scratch, `shard-${date}-${name}.parquet`);
+      await ctx.db.copyToParquet(sqlFile(sql), params, local);
+      await ctx.store.putFile(local, `${dayKey(mode.n, mode.k)}/${name}.parquet`);
+    }
+    await ctx.store.writeText(`${dayKey(mode.n, mode.k)}/_meta.json`, JSON.stringify({ runId: ctx.runId, fingerprint }));
+    return { engagement: [], attempts: [], unattributedRows: 0, rebuilt: true };
+  }
   const e = await ctx.stage(TABLES.ace_engagement_daily, date, sqlFile('calc_engagements'), params, extra);
   const u = await ctx.stage(TABLES.unattributed_deliveries, date, sqlFile('calc_unattributed'), params, extra);
   const a = await ctx.stage(TABLES.ace_attempt_daily, date, sqlFile('calc_attempts_day'), params, extra);
@@ -120,6 +159,7 @@ export const aceUnitCalcDaily: JobDefinition = {
       return { rows: audit?.pointer.rows ?? 0, upToDate: true, details: { billing_month: month, as_of_date: asOf } };
     }
 
+    const mode: ShardMode = ctx.flags.shard ?? { kind: 'single' };
     const engagementFiles: string[] = [];
     const attemptFiles: string[] = [];
     const unattributed: Record<string, number> = {};
@@ -130,6 +170,10 @@ export const aceUnitCalcDaily: JobDefinition = {
       attemptFiles.push(...day.attempts);
       unattributed[d] = day.unattributedRows;
       if (day.rebuilt) rebuilt++;
+    }
+    if (mode.kind === 'shard') {
+      // A shard builds its share of every day's engagements; the merge aggregates and publishes.
+      return { rows: 0, details: { shard: `${mode.k}/${mode.n}`, days: dates.length } };
     }
 
     await ctx.db.setVariables({ calc_engagement_files: engagementFiles, calc_attempt_files: attemptFiles });

@@ -1,5 +1,6 @@
 /** Pure argv validation shared by the CLIs: strict patterns before any value is used. */
 import { UsageError } from '../errors.js';
+import type { ShardMode } from '../runtime/ingest.js';
 import { BillingMonth, BusinessDate, parseBillingMonth, parseBusinessDate } from '../time/time.js';
 
 export function requireDate(value: string | undefined, flag: string, job?: string): BusinessDate {
@@ -14,4 +15,22 @@ export function requireMonth(value: string | undefined, flag: string, job?: stri
   const m = parseBillingMonth(value);
   if (!m) throw new UsageError(`${job ? `${job}: ` : ''}${flag} ${JSON.stringify(value)} is not a valid month; use YYYY-MM, e.g. 2026-03`);
   return m;
+}
+
+/** Jobs that can split a day across tasks (`--shard k/N`, then `--merge-shards N`). */
+export const SHARDABLE_JOBS = ['notification_attempted_daily', 'notification_delivered_daily', 'ace_unit_calc_daily'];
+
+/** `--shard k/N` or `--merge-shards N` into a shard mode; undefined when neither is given. */
+export function parseShard(job: string, shard: string | undefined, merge: string | undefined): ShardMode | undefined {
+  if (shard === undefined && merge === undefined) return undefined;
+  if (!SHARDABLE_JOBS.includes(job)) throw new UsageError(`${job} does not run in shards; only ${SHARDABLE_JOBS.join(', ')} do`);
+  if (shard !== undefined && merge !== undefined) throw new UsageError('use either --shard k/N or --merge-shards N');
+  if (shard !== undefined) {
+    const m = /^(\d{1,4})\/(\d{1,4})$/.exec(shard);
+    const [k, n] = m ? [Number(m[1]), Number(m[2])] : [NaN, NaN];
+    if (!m || n < 1 || n > 1024 || k >= n) throw new UsageError(`--shard ${JSON.stringify(shard)} is not valid: use k/N with 0 <= k < N <= 1024, e.g. 0/4`);
+    return { kind: 'shard', k, n };
+  }
+  if (!/^\d{1,4}$/.test(merge!) || Number(merge) < 1 || Number(merge) > 1024) throw new UsageError(`--merge-shards ${JSON.stringify(merge)} is not valid: use the shard count N (1 to 1024)`);
+  return { kind: 'merge', n: Number(merge) };
 }

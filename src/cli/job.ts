@@ -9,7 +9,7 @@ import { ALL_JOBS, isJobName } from '../graph/graph.js';
 import { UsageError } from '../errors.js';
 import { addDays, businessDateOf, monthOf, previousMonth } from '../time/time.js';
 import { cliMain, withServices } from './main.js';
-import { requireDate, requireMonth } from './args.js';
+import { parseShard, requireDate, requireMonth } from './args.js';
 import { runJob } from '../runtime/run.js';
 
 cliMain(async () => {
@@ -19,6 +19,9 @@ cliMain(async () => {
     .option('--month <YYYY-MM>', 'billing month (monthly jobs)')
     .option('--allow-partial', 'monthly jobs: export a month that is not complete, marked partial')
     .option('--force', 'run even when the inputs did not change')
+    .option('--final', 'monthly jobs: mark the exports final (the month close)')
+    .option('--shard <k/N>', 'ingest and calc: build shard k of N (by raw file for ingest, by notification_id hash for the calc); publishes nothing')
+    .option('--merge-shards <N>', 'ingest and calc: merge the N shards and publish')
     .exitOverride()
     .configureOutput({ writeErr: () => undefined });
   try {
@@ -27,7 +30,7 @@ cliMain(async () => {
     throw new UsageError((err as Error).message.replace(/^error: /, ''));
   }
   const [name] = program.args;
-  const opts = program.opts<{ date?: string; month?: string; allowPartial?: boolean; force?: boolean }>();
+  const opts = program.opts<{ date?: string; month?: string; allowPartial?: boolean; force?: boolean; final?: boolean; shard?: string; mergeShards?: string }>();
   if (!isJobName(name)) throw new UsageError(`unknown job ${JSON.stringify(name)}; the jobs are: ${ALL_JOBS.join(', ')}`);
   const job = JOBS[name];
   if (!job) throw new UsageError(`job ${name} is not implemented yet`);
@@ -44,7 +47,8 @@ cliMain(async () => {
       month = opts.month === undefined ? previousMonth(monthOf(today)) : requireMonth(opts.month, '--month', name);
       if (opts.month === undefined) log.info({ event: 'job.defaulted', month }, `no --month given: processing the previous month, ${month}`);
     }
-    const result = await runJob(services, job, { date, month, flags: { allowPartial: !!opts.allowPartial, force: !!opts.force } });
+    const shard = parseShard(name, opts.shard, opts.mergeShards);
+    const result = await runJob(services, job, { date, month, flags: { allowPartial: !!opts.allowPartial, force: !!opts.force, final: opts.final, shard } });
     process.stdout.write(`${JSON.stringify(result)}\n`);
     return 0;
   });

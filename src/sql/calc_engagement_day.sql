@@ -10,6 +10,8 @@ SELECT notification_id,
   min(delivered_at) AS engaged_at,
   arg_min(channel, {'at': delivered_at, 'id': event_id}) AS channel
 FROM read_parquet(getvariable('calc_delivered_files'))
+-- Sharded runs (--shard k/N) take the notifications whose hash falls in their shard; a single run is 1/1.
+WHERE hash(notification_id) % getvariable('calc_shard_n')::UBIGINT = getvariable('calc_shard_k')::UBIGINT
 GROUP BY notification_id;
 
 CREATE OR REPLACE TEMP TABLE calc_attributed AS
