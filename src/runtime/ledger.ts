@@ -6,6 +6,7 @@ import path from 'node:path';
 import fs from 'node:fs';
 import { Db } from '../engine/duckdb.js';
 import { ObjectStore } from '../lake/objectStore.js';
+import { Catalog } from '../catalog/catalog.js';
 import { TABLES } from '../rules/tables.js';
 import { RULE_VERSION } from '../rules/ace.js';
 
@@ -66,4 +67,19 @@ export async function recordRun(db: Db, store: ObjectStore, scratch: string, r: 
     file,
   );
   await store.putFile(file, ledgerKey(r.job, r.runId));
+}
+
+/** Registers the ledger partition `job=<job>` in the catalog (append-only: it points at the partition folder). */
+export async function registerLedgerPartition(catalog: Catalog, job: string, runId: string): Promise<void> {
+  await catalog.registerPartition(TABLES.runs, {
+    table: TABLES.runs.name,
+    partitionKey: TABLES.runs.partitionKey,
+    partitionValue: job,
+    runId,
+    files: [ledgerKey(job, runId)],
+    rows: 1,
+    fingerprint: null,
+    publishedAt: new Date().toISOString(),
+    meta: {},
+  });
 }

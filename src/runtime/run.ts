@@ -10,7 +10,7 @@ import { RunCoordinator } from '../lake/coordination.js';
 import { JobDefinition, JobResult } from './job.js';
 import { JobContext, Services, makeScratch, newRunId } from './context.js';
 import { assertLakeReadable } from './services.js';
-import { recordRun } from './ledger.js';
+import { recordRun, registerLedgerPartition } from './ledger.js';
 import { publishing } from './abort.js';
 import type { ShardMode } from './ingest.js';
 
@@ -82,7 +82,9 @@ export async function runJob(services: Services, job: JobDefinition, request: Ru
       outputs: result?.published ?? [],
       details: { ...(result?.details ?? {}), warnings: ctx.warnings },
       error: failure ? oneLine(failure) : null,
-    }).catch((err) => log.error({ event: 'ledger.failed', error: oneLine(err) }, 'could not record the run in the ledger'));
+    })
+      .then(() => registerLedgerPartition(services.catalog, job.name, runId))
+      .catch((err) => log.error({ event: 'ledger.failed', error: oneLine(err) }, 'could not record the run in the ledger'));
     db.close();
     await fsp.rm(scratch, { recursive: true, force: true });
   }

@@ -37,7 +37,15 @@ test('dim_customer_daily publishes, then a rerun repoints the Glue partition to 
   const second = await run(lake, 'dim_customer_daily', { date: '2026-03-11', flags: { force: true } });
   const location = (runId: string) => `s3://ace-lake/lake/tables/dim_customer/snapshot_date=2026-03-11/run=${runId}/`;
 
-  const calls = sent(glueMock);
+  const all = sent(glueMock);
+  // Every run also appends to the run ledger: its partition job=<job> is registered once per process.
+  const ledger = all.filter(([, input]) => (input as { TableName?: string }).TableName === 'runs');
+  expect(ledger.map(([c]) => c)).toEqual(['BatchCreatePartitionCommand']);
+  expect((ledger[0][1] as { PartitionInputList: { Values: string[]; StorageDescriptor: { Location: string } }[] }).PartitionInputList[0]).toMatchObject({
+    Values: ['dim_customer_daily'],
+    StorageDescriptor: { Location: 's3://ace-lake/lake/tables/runs/job=dim_customer_daily/' },
+  });
+  const calls = all.filter(([, input]) => (input as { TableName?: string }).TableName !== 'runs');
   // The table is checked once per process (same catalog instance for both runs).
   expect(calls.map(([c]) => c)).toEqual(['GetTableCommand', 'CreateTableCommand', 'BatchCreatePartitionCommand', 'BatchCreatePartitionCommand', 'UpdatePartitionCommand']);
   expect(calls[1][1]).toEqual({ DatabaseName: 'ace_unit_test', TableInput: tableInput(TABLES.dim_customer, lakeLocation) });

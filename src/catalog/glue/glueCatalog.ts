@@ -127,8 +127,13 @@ export class GlueCatalog implements Catalog {
     }
   }
 
+  /** Append-only partitions registered by this process: their location never changes, so once is enough. */
+  private readonly appendOnlyRegistered = new Set<string>();
+
   async registerPartition(def: TableDef, pointer: Pointer): Promise<void> {
     if (this.options.mode === 'crawler') return this.crawl(def);
+    const once = `${def.name}/${pointer.partitionValue}`;
+    if (def.appendOnly && this.appendOnlyRegistered.has(once)) return;
     const location = partitionLocation(this.options.lake, pointer, def.appendOnly);
     const input = partitionInput(def, this.options.lake, pointer);
     const partition = `${def.partitionKey}=${pointer.partitionValue}`;
@@ -136,11 +141,14 @@ export class GlueCatalog implements Catalog {
     try {
       const res = await this.glue.send(new BatchCreatePartitionCommand({ ...base, PartitionInputList: [input] }));
       const failure = res.Errors?.[0]?.ErrorDetail;
-      if (failure && failure.ErrorCode === 'AlreadyExistsException') {
+      if (failure && failure.ErrorCode === 'AlreadyExistsException' && def.appendOnly) {
+        // The append-only partition's folder is fixed: it exists, nothing to repoint.
+      } else if (failure && failure.ErrorCode === 'AlreadyExistsException') {
         await this.glue.send(new UpdatePartitionCommand({ ...base, PartitionValueList: [pointer.partitionValue], PartitionInput: input }));
       } else if (failure) {
         throw Object.assign(new Error(failure.ErrorMessage ?? failure.ErrorCode ?? 'BatchCreatePartition failed'), { name: failure.ErrorCode ?? 'Error' });
       }
+      if (def.appendOnly) this.appendOnlyRegistered.add(once);
     } catch (err) {
       // The request may have gone through with its response lost: the catalog says what is current.
       const current = await this.partitionLocationInGlue(def, pointer.partitionValue, err);
