@@ -7,7 +7,15 @@
  * a Parallel state with one branch per job. Every job is an ECS `runTask.sync` task whose container
  * command is `<job> --date D` (or `--month M`). A failed job is described, published to SNS, and
  * fails the execution, so the next level (for example ace_unit_calc_daily) never starts.
+ *
+ * Scale-out (`{ sharded: true }`, written as daily-sharded.asl.json): each job of SHARDABLE_JOBS
+ * becomes a Map over the shard indexes 0…N−1 (`<job> --date D --shard k/N`, MaxConcurrency N),
+ * then one merge task (`<job> --date D --merge-shards N`). N is not baked in: it is the
+ * `"${shard_count}"` placeholder, which Terraform fills (variable shard_count), carried in each
+ * date's data as `$.shard_count`. Terraform deploys daily.asl.json when shard_count is 1 and
+ * daily-sharded.asl.json when it is above 1.
  */
+import { SHARDABLE_JOBS } from '../cli/args.js';
 import { DAILY_GRAPH, MONTHLY_GRAPH, levelsOf, type Graph, type JobName } from './graph.js';
 
 export type Json = string | number | boolean | null | Json[] | { [key: string]: Json };
@@ -90,10 +98,27 @@ export function fillPlaceholders(definitionJson: string, values: Record<string, 
 type Period = Graph['period'];
 const PERIOD_FLAG: Record<Period, string> = { date: '--date', month: '--month' };
 
-function jobTask(job: JobName, period: Period): State {
+/** What one ECS task runs: its state name (the Catch targets derive from it) and container command. */
+interface TaskShape {
+  step: string;
+  /** Intrinsic expression of the container command. */
+  command: string;
+  /** Human form of the command, for the state's Comment. */
+  shown: string;
+}
+
+function plainShape(job: JobName, period: Period): TaskShape {
+  return {
+    step: job,
+    command: `States.Array('${job}', '${PERIOD_FLAG[period]}', $.${period})`,
+    shown: `${job} ${PERIOD_FLAG[period]} <${period}>`,
+  };
+}
+
+function jobTask(job: JobName, period: Period, shape: TaskShape = plainShape(job, period)): State {
   const containerOverride: State = {
     Name: CONTAINER_NAME,
-    'Command.$': `States.Array('${job}', '${PERIOD_FLAG[period]}', $.${period})`,
+    'Command.$': shape.command,
   };
   // Monthly exports learn from the input whether this is the month close (SPEC "Schedule").
   if (period === 'month') {
@@ -101,7 +126,7 @@ function jobTask(job: JobName, period: Period): State {
   }
   return {
     Type: 'Task',
-    Comment: `Runs \`${job} ${PERIOD_FLAG[period]} <${period}>\` on Fargate and waits for it to stop.`,
+    Comment: `Runs \`${shape.shown}\` on Fargate and waits for it to stop.`,
     Resource: 'arn:aws:states:::ecs:runTask.sync',
     Parameters: {
       LaunchType: 'FARGATE',
@@ -121,7 +146,7 @@ function jobTask(job: JobName, period: Period): State {
     TimeoutSeconds: JOB_TIMEOUT_SECONDS,
     ResultPath: null,
     Retry: TRANSIENT_RETRY,
-    Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: describeName(job) }],
+    Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: describeName(shape.step) }],
   };
 }
 
@@ -129,18 +154,33 @@ const describeName = (step: string) => `Describe ${step} failure`;
 const notifyName = (step: string) => `Notify ${step} failure`;
 export const failName = (step: string) => `${step} failed`;
 
+/** A shard or merge step: reported under its job, with what part of the job failed. */
+interface FailureDetail {
+  job: JobName;
+  /** Summary text in parentheses after the date, with `{}` for each of `args`. */
+  what: string;
+  /** Intrinsic arguments (comma-separated) of the `{}` in `what`. */
+  args: string;
+  /** Extra fields of `$.failure`. */
+  fields: State;
+}
+
 /**
  * Catch target of a step: build `$.failure` {job, date|month, error, summary, execution}, publish it
  * to the alerts topic, then fail the execution with the summary as its cause. A failed publish still
  * fails the execution (and the failed-executions alarm notifies on its own).
  */
-function failureStates(step: string, period: Period | null): Record<string, State> {
+function failureStates(step: string, period: Period | null, detail?: FailureDetail): Record<string, State> {
+  const job = detail?.job ?? step;
   const summary =
     period === null
-      ? `States.Format('{} failed: {}', '${step}', $.error.Error)`
-      : `States.Format('{} failed for ${period} {}: {}', '${step}', $.${period}, $.error.Error)`;
-  const failure: State = { job: step, 'error.$': '$.error', 'summary.$': summary, 'execution.$': '$$.Execution.Id' };
+      ? `States.Format('{} failed: {}', '${job}', $.error.Error)`
+      : detail === undefined
+        ? `States.Format('{} failed for ${period} {}: {}', '${job}', $.${period}, $.error.Error)`
+        : `States.Format('{} failed for ${period} {} (${detail.what}): {}', '${job}', $.${period}, ${detail.args}, $.error.Error)`;
+  const failure: State = { job, 'error.$': '$.error', 'summary.$': summary, 'execution.$': '$$.Execution.Id' };
   if (period !== null) failure[`${period}.$`] = `$.${period}`;
+  Object.assign(failure, detail?.fields ?? {});
   return {
     [describeName(step)]: { Type: 'Pass', Parameters: failure, ResultPath: '$.failure', Next: notifyName(step) },
     [notifyName(step)]: {
@@ -148,7 +188,7 @@ function failureStates(step: string, period: Period | null): Record<string, Stat
       Resource: 'arn:aws:states:::sns:publish',
       Parameters: {
         TopicArn: placeholder('alerts_topic_arn'),
-        Subject: `ace-unit: ${step} failed`,
+        Subject: `ace-unit: ${job} failed`,
         'Message.$': 'States.JsonToString($.failure)',
       },
       ResultPath: null,
@@ -160,32 +200,115 @@ function failureStates(step: string, period: Period | null): Record<string, Stat
   };
 }
 
-function levelName(index: number, jobs: readonly JobName[]): string {
-  return jobs.length === 1 ? jobs[0] : `Level ${index + 1} in parallel`;
+/** Options of a generated graph. */
+export interface GraphOptions {
+  /** Run SHARDABLE_JOBS as a Map of shard tasks plus a merge task (dates only). */
+  sharded?: boolean;
+}
+
+/** The Terraform placeholder of the shard count, and the per-date state that turns it into indexes. */
+export const SHARD_COUNT_PLACEHOLDER = 'shard_count';
+export const PLAN_SHARDS_STATE = 'Plan shards';
+export const shardMapName = (job: JobName) => `${job} shards`;
+export const shardTaskName = (job: JobName) => `${job} shard`;
+export const mergeTaskName = (job: JobName) => `${job} merge`;
+
+export function isSharded(job: JobName, period: Period, options: GraphOptions): boolean {
+  return !!options.sharded && period === 'date' && SHARDABLE_JOBS.includes(job);
+}
+
+/**
+ * The states of one job inside a level: its first state, the states, and the state to which the
+ * level's Next/End attaches. Sharded (date data `{date, shard_count, shard_indexes}`): a Map whose
+ * iterations run `--shard k/N`, then the merge task; every task keeps the retry and its own Catch.
+ */
+function jobStates(job: JobName, period: Period, options: GraphOptions): { StartAt: string; States: Record<string, State>; last: string } {
+  if (!isSharded(job, period, options)) {
+    return { StartAt: job, States: { [job]: jobTask(job, period), ...failureStates(job, period) }, last: job };
+  }
+  const shard: TaskShape = {
+    step: shardTaskName(job),
+    command: `States.Array('${job}', '--date', $.date, '--shard', States.Format('{}/{}', $.shard, $.shard_count))`,
+    shown: `${job} --date <date> --shard <k>/<N>`,
+  };
+  const merge: TaskShape = {
+    step: mergeTaskName(job),
+    command: `States.Array('${job}', '--date', $.date, '--merge-shards', States.Format('{}', $.shard_count))`,
+    shown: `${job} --date <date> --merge-shards <N>`,
+  };
+  const shardDetail: FailureDetail = {
+    job,
+    what: 'shard {}/{}',
+    args: '$.shard, $.shard_count',
+    fields: { 'shard.$': "States.Format('{}/{}', $.shard, $.shard_count)" },
+  };
+  const mergeDetail: FailureDetail = { job, what: 'merge of {} shards', args: '$.shard_count', fields: { 'merge_shards.$': '$.shard_count' } };
+  return {
+    StartAt: shardMapName(job),
+    States: {
+      [shardMapName(job)]: {
+        Type: 'Map',
+        Comment: `Runs the N shards of ${job} side by side; a failed shard fails the Map, so the merge never starts.`,
+        ItemsPath: '$.shard_indexes',
+        MaxConcurrencyPath: '$.shard_count',
+        ItemSelector: { 'date.$': '$.date', 'shard_count.$': '$.shard_count', 'shard.$': '$$.Map.Item.Value' },
+        ItemProcessor: {
+          ProcessorConfig: { Mode: 'INLINE' },
+          StartAt: shard.step,
+          States: { [shard.step]: { ...jobTask(job, period, shard), End: true }, ...failureStates(shard.step, period, shardDetail) },
+        },
+        ResultPath: null,
+        Next: merge.step,
+      },
+      [merge.step]: jobTask(job, period, merge),
+      ...failureStates(merge.step, period, mergeDetail),
+    },
+    last: merge.step,
+  };
 }
 
 /** The states that run one graph for the period in `$.date` / `$.month`, level after level. */
-export function graphStates(graph: Graph): { StartAt: string; States: Record<string, State> } {
+export function graphStates(graph: Graph, options: GraphOptions = {}): { StartAt: string; States: Record<string, State> } {
   const levels = levelsOf(graph);
+  const perLevel = levels.map((jobs) => jobs.map((job) => jobStates(job, graph.period, options)));
+  const levelStart = (i: number) => (levels[i].length === 1 ? perLevel[i][0].StartAt : `Level ${i + 1} in parallel`);
   const states: Record<string, State> = {};
   levels.forEach((jobs, i) => {
-    const next: State = i + 1 < levels.length ? { Next: levelName(i + 1, levels[i + 1]) } : { End: true };
+    const next: State = i + 1 < levels.length ? { Next: levelStart(i + 1) } : { End: true };
     if (jobs.length === 1) {
-      Object.assign(states, { [jobs[0]]: { ...jobTask(jobs[0], graph.period), ...next } }, failureStates(jobs[0], graph.period));
+      const one = perLevel[i][0];
+      Object.assign(states, one.States, { [one.last]: { ...one.States[one.last], ...next } });
       return;
     }
-    states[levelName(i, jobs)] = {
+    states[levelStart(i)] = {
       Type: 'Parallel',
       Comment: `Runs ${jobs.join(', ')} side by side; a failed branch fails the level and stops the others.`,
-      Branches: jobs.map((job) => ({
-        StartAt: job,
-        States: { [job]: { ...jobTask(job, graph.period), End: true }, ...failureStates(job, graph.period) },
+      Branches: perLevel[i].map((branch) => ({
+        StartAt: branch.StartAt,
+        States: { ...branch.States, [branch.last]: { ...branch.States[branch.last], End: true } },
       })),
       ResultPath: null,
       ...next,
     };
   });
-  return { StartAt: levelName(0, levels[0]), States: states };
+  const sharded = graph.nodes.some((n) => isSharded(n.job, graph.period, options));
+  if (!sharded) return { StartAt: levelStart(0), States: states };
+  return {
+    StartAt: PLAN_SHARDS_STATE,
+    States: {
+      [PLAN_SHARDS_STATE]: {
+        Type: 'Pass',
+        Comment: 'Shard indexes 0…N−1 of this date, N = $.shard_count (the Terraform variable shard_count).',
+        Parameters: {
+          'date.$': '$.date',
+          'shard_count.$': '$.shard_count',
+          'shard_indexes.$': 'States.ArrayRange(0, States.MathAdd($.shard_count, -1), 1)',
+        },
+        Next: levelStart(0),
+      },
+      ...states,
+    },
+  };
 }
 
 /** Days the scheduled run covers: every date whose window is open or closed since yesterday's run. */
@@ -240,12 +363,15 @@ export const PLAN_DATES_STEP = 'plan_open_dates';
  * Input `{"dates": ["YYYY-MM-DD", ...]}` (a backfill or a rerun: given order, one date at a time),
  * or `{}` (the 04:15 schedule): the open dates are planned first, oldest first.
  */
-export function dailyDefinition(latenessHours = DEFAULT_LATENESS_HOURS): AslDefinition {
-  const perDate = graphStates(DAILY_GRAPH);
+export function dailyDefinition(latenessHours = DEFAULT_LATENESS_HOURS, options: GraphOptions = {}): AslDefinition {
+  const perDate = graphStates(DAILY_GRAPH, options);
+  const itemSelector: State = { 'date.$': '$$.Map.Item.Value' };
+  if (options.sharded) itemSelector.shard_count = placeholder(SHARD_COUNT_PLACEHOLDER);
   return {
     Comment:
       'ace-unit daily graph (generated by src/graph/write-definitions.ts; do not edit). ' +
-      'Input {"dates": ["YYYY-MM-DD", ...]} runs those dates in order; {} plans the open dates first.',
+      'Input {"dates": ["YYYY-MM-DD", ...]} runs those dates in order; {} plans the open dates first.' +
+      (options.sharded ? ` Sharded: ${SHARDABLE_JOBS.join(', ')} run as N shard tasks plus a merge, N = the Terraform variable shard_count.` : ''),
     StartAt: 'Dates given?',
     TimeoutSeconds: 12 * 3600,
     States: {
@@ -267,7 +393,7 @@ export function dailyDefinition(latenessHours = DEFAULT_LATENESS_HOURS): AslDefi
         Comment: 'MaxConcurrency 1: date D+1 starts only after every job of D succeeded.',
         ItemsPath: '$.dates',
         MaxConcurrency: 1,
-        ItemSelector: { 'date.$': '$$.Map.Item.Value' },
+        ItemSelector: itemSelector,
         ItemProcessor: { ProcessorConfig: { Mode: 'INLINE' }, ...perDate },
         ResultPath: null,
         End: true,
@@ -344,13 +470,23 @@ export function monthlyDefinition(): AslDefinition {
 
 export const DEFINITION_FILES = {
   daily: 'infrastructure/modules/orchestration/definitions/daily.asl.json',
+  daily_sharded: 'infrastructure/modules/orchestration/definitions/daily-sharded.asl.json',
   monthly: 'infrastructure/modules/orchestration/definitions/monthly.asl.json',
 } as const;
+export type DefinitionName = keyof typeof DEFINITION_FILES;
 
-/** Every definition with the text its file must hold (2-space JSON and a final newline). */
-export function renderedDefinitions(): { name: keyof typeof DEFINITION_FILES; path: string; text: string }[] {
-  const defs = { daily: dailyDefinition(), monthly: monthlyDefinition() };
-  return (Object.keys(DEFINITION_FILES) as (keyof typeof DEFINITION_FILES)[]).map((name) => ({
+/**
+ * Every definition with the text its file must hold (2-space JSON and a final newline). Both daily
+ * shapes come from the same graph and code; the orchestration module deploys one of them
+ * (daily_sharded when var.shard_count > 1).
+ */
+export function renderedDefinitions(): { name: DefinitionName; path: string; text: string }[] {
+  const defs: Record<DefinitionName, AslDefinition> = {
+    daily: dailyDefinition(),
+    daily_sharded: dailyDefinition(DEFAULT_LATENESS_HOURS, { sharded: true }),
+    monthly: monthlyDefinition(),
+  };
+  return (Object.keys(DEFINITION_FILES) as DefinitionName[]).map((name) => ({
     name,
     path: DEFINITION_FILES[name],
     text: JSON.stringify(defs[name], null, 2) + '\n',

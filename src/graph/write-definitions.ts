@@ -1,6 +1,8 @@
 /**
  * Writes the Step Functions definitions generated from the graph declaration (stepfunctions.ts) to
- * infrastructure/modules/orchestration/definitions/. Run from the repository root:
+ * infrastructure/modules/orchestration/definitions/: daily.asl.json, daily-sharded.asl.json (the same
+ * graph with the shardable jobs as shards plus a merge; deployed when Terraform's shard_count > 1) and
+ * monthly.asl.json. Run from the repository root:
  *   npx tsx src/graph/write-definitions.ts            # write
  *   npx tsx src/graph/write-definitions.ts --check    # exit 1 when a committed file is stale
  */

@@ -1,5 +1,8 @@
 # The daily and monthly state machines. Their definitions are generated from src/graph/graph.ts by
 # src/graph/write-definitions.ts into definitions/; tests/infra fails when those files are stale.
+# The daily machine has two generated shapes: daily.asl.json (one task per job) when shard_count is 1,
+# daily-sharded.asl.json (shard tasks plus a merge for the shardable jobs) when it is above 1; the
+# sharded shape reads N from the "${shard_count}" placeholder.
 
 data "aws_caller_identity" "current" {}
 data "aws_region" "current" {}
@@ -24,12 +27,14 @@ locals {
       alerts_topic_arn        = aws_sns_topic.alerts.arn
       athena_workgroup        = var.athena_workgroup
       daily_state_machine_arn = local.daily_arn
+      shard_count             = var.shard_count
     },
     { for job, arn in var.task_definition_arns : "task_definition_${job}" => arn },
   )
 
   # Each placeholder is a whole JSON string "${name}"; turn it into ${jsonencode(name)} so lists stay lists.
-  daily_template   = replace(file("${path.module}/definitions/daily.asl.json"), "/\"\\$\\{([a-z0-9_]+)\\}\"/", "$${jsonencode($1)}")
+  daily_file       = var.shard_count > 1 ? "daily-sharded.asl.json" : "daily.asl.json"
+  daily_template   = replace(file("${path.module}/definitions/${local.daily_file}"), "/\"\\$\\{([a-z0-9_]+)\\}\"/", "$${jsonencode($1)}")
   monthly_template = replace(file("${path.module}/definitions/monthly.asl.json"), "/\"\\$\\{([a-z0-9_]+)\\}\"/", "$${jsonencode($1)}")
 
   task_definition_families = [

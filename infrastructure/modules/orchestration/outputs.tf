@@ -17,3 +17,8 @@ output "state_machine_role_arn" {
   description = "Role the state machines run as."
   value       = aws_iam_role.state_machines.arn
 }
+
+output "daily_definition_file" {
+  description = "The generated daily definition deployed: daily.asl.json (shard_count 1) or daily-sharded.asl.json."
+  value       = local.daily_file
+}

@@ -60,3 +60,14 @@ variable "log_retention_days" {
   type        = number
   default     = 90
 }
+
+variable "shard_count" {
+  description = "Shards of notification_attempted_daily, notification_delivered_daily and ace_unit_calc_daily per date: 1 deploys definitions/daily.asl.json (one task per job); N > 1 deploys definitions/daily-sharded.asl.json (N `--shard k/N` tasks, then `--merge-shards N`)."
+  type        = number
+  default     = 1
+
+  validation {
+    condition     = var.shard_count >= 1 && var.shard_count <= 256 && floor(var.shard_count) == var.shard_count
+    error_message = "shard_count must be a whole number from 1 to 256."
+  }
+}
