@@ -65,6 +65,7 @@ module "orchestration" {
   kms_key_arn          = module.storage.kms_key_arn
   alert_emails         = var.alert_emails
   log_retention_days   = var.log_retention_days
+  shard_count          = var.shard_count
 }
 
 module "scheduling" {

@@ -170,3 +170,14 @@ variable "freshness_check_hour" {
     error_message = "freshness_check_hour must be between 5 and 23 (the daily run starts at 04:15)."
   }
 }
+
+variable "shard_count" {
+  description = "Scale-out of the daily graph: each date runs notification_attempted_daily, notification_delivered_daily and ace_unit_calc_daily as this many shard tasks plus one merge task. 1 (the default) keeps one task per job. See README.md, \"Scaling out\"."
+  type        = number
+  default     = 1
+
+  validation {
+    condition     = var.shard_count >= 1 && var.shard_count <= 256 && floor(var.shard_count) == var.shard_count
+    error_message = "shard_count must be a whole number from 1 to 256."
+  }
+}

@@ -12,6 +12,11 @@ import { ALL_JOBS } from '../../src/graph/graph';
 
 const ROOT = resolve(__dirname, '../..');
 const STACKS = ['infrastructure', 'pipeline'] as const;
+/** Module-level terraform tests, run from the stack's root with -test-directory. */
+const MODULE_TEST_DIRS: Record<(typeof STACKS)[number], string[]> = {
+  infrastructure: ['modules/orchestration/tests'],
+  pipeline: [],
+};
 
 const hasTerraform = spawnSync('terraform', ['version'], { encoding: 'utf8' }).status === 0;
 if (!hasTerraform) {
@@ -42,6 +47,7 @@ function terraform(cwd: string, args: string[], configFile: string) {
     work = mkdtempSync(join(tmpdir(), `ace-tf-${stack}-`));
     cpSync(source, work, { recursive: true, filter: (src) => !/[\\/]\.terraform([\\/]|$)|\.tfstate/.test(src) });
     terraform(work, ['init', '-backend=false', '-input=false'], configFile);
+    for (const dir of MODULE_TEST_DIRS[stack]) terraform(work, ['init', '-backend=false', '-input=false', `-test-directory=${dir}`], configFile);
   }, 120_000);
   afterAll(() => rmSync(work, { recursive: true, force: true }));
 
@@ -55,6 +61,12 @@ function terraform(cwd: string, args: string[], configFile: string) {
     const out = terraform(work, ['test', '-no-color'], configFile);
     expect(out).toMatch(/Success! \d+ passed, 0 failed/);
   }, 120_000);
+  for (const dir of MODULE_TEST_DIRS[stack]) {
+    test(`test -test-directory=${dir} (mock_provider "aws")`, () => {
+      const out = terraform(work, ['test', '-no-color', `-test-directory=${dir}`], configFile);
+      expect(out).toMatch(/Success! \d+ passed, 0 failed/);
+    }, 120_000);
+  }
 });
 
 type Hcl = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -121,6 +133,18 @@ describe('structural checks (hcl2json)', () => {
     const gc = readFileSync(join(mod('compute'), 'gc.tf'), 'utf8');
     expect(gc).toContain('entryPoint = ["node", "dist/src/cli/gc.js"]');
     expect(locals(compute).gc).toBeDefined();
+  });
+
+  test('shard_count: a root variable (default 1, 1 to 256) passed to orchestration, which picks the generated daily definition', async () => {
+    const root = await hclOf(join(ROOT, 'infrastructure'));
+    const variable = Object.assign({}, ...root.map((d) => d.variable ?? {})).shard_count[0] as Hcl;
+    expect(variable.default).toBe(1);
+    expect(variable.validation[0].condition).toContain('var.shard_count <= 256');
+    const orchestration = Object.assign({}, ...root.map((d) => d.module ?? {})).orchestration[0] as Hcl;
+    expect(orchestration.shard_count).toBe('${var.shard_count}');
+    const mod = await hclOf(join(ROOT, 'infrastructure/modules/orchestration'));
+    expect(locals(mod).daily_file).toBe('${var.shard_count > 1 ? "daily-sharded.asl.json" : "daily.asl.json"}');
+    expect(locals(mod).asl_values).toContain('shard_count             = var.shard_count');
   });
 
   test('schedules use America/New_York', async () => {
