@@ -47,6 +47,8 @@ export interface Config {
   logFormat: 'json' | 'pretty';
   /** ACE_RAW_ROOT: where raw input lives when not under `<lake>/raw/` (e.g. its own bucket). */
   raw: StoreLocation | null;
+  /** ACE_SCRATCH_DIR: temporary files of runs (downloads, staging, query scratch). */
+  scratchRoot: string;
   /** ACE_CUSTOMER_ID_KEY: when set, customer_id is replaced by HMAC-SHA256(key, customer_id) at ingest. */
   customerIdKey: string | null;
 }
@@ -163,6 +165,7 @@ export function loadConfig(env: Env = process.env): Config {
     duckdb: { memoryLimit, tempDir, threads: Math.max(1, os.availableParallelism?.() ?? os.cpus().length), sandbox: sandbox === 'on' },
     logFormat,
     raw: env.ACE_RAW_ROOT ? parseStoreLocation(env.ACE_RAW_ROOT, 'ACE_RAW_ROOT') : null,
+    scratchRoot: scratchRoot(env),
     customerIdKey: parseCustomerIdKey(env.ACE_CUSTOMER_ID_KEY),
   };
 }
@@ -178,7 +181,7 @@ export function scratchRoot(env: Env = process.env): string {
  * the ObjectStore (downloads land in scratch), never by DuckDB itself.
  */
 export function allowedDirectories(config: Config): string[] {
-  const dirs = [scratchRoot(), config.duckdb.tempDir];
+  const dirs = [config.scratchRoot, config.duckdb.tempDir];
   for (const loc of [config.lake, config.exports, config.raw]) if (loc?.kind === 'local') dirs.push(loc.root);
   if (config.warehouse.kind === 'file' && config.warehouse.path) dirs.push(path.dirname(config.warehouse.path));
   return [...new Set(dirs.map((d) => (d.endsWith(path.sep) ? d : d + path.sep)))];

@@ -4,7 +4,9 @@
  * by replacing the partition's `_current.json` pointer in one atomic step. Readers only follow
  * pointers, so they see the previous complete version or the new one, never a part.
  */
+import fs from 'node:fs';
 import path from 'node:path';
+import { StorageError } from '../errors.js';
 import { TableDef } from '../rules/tables.js';
 import { ObjectStore } from './objectStore.js';
 import { faultPoint } from '../runtime/faults.js';
@@ -68,10 +70,19 @@ export async function publishPartition(store: ObjectStore, staged: StagedPartiti
   const { table, value } = staged;
   const prefix = runPrefix(table.name, table.partitionKey, value, runId);
   const keys: string[] = [];
+  const sizes = new Map<string, number>();
   for (const [i, file] of staged.files.entries()) {
     const key = `${prefix}/part-${String(i).padStart(5, '0')}${path.extname(file) || '.parquet'}`;
+    sizes.set(key, fs.statSync(file).size);
     await store.putFile(file, key);
     keys.push(key);
+  }
+  // The version becomes current only once every object is there with its size (a lost or short upload
+  // fails here, before the pointer moves); a retried upload of the same key is the same object.
+  const stored = new Map((await store.list(`${prefix}/`)).map((o) => [o.key, o.size]));
+  const bad = keys.filter((k) => stored.get(k) !== sizes.get(k));
+  if (bad.length > 0) {
+    throw new StorageError(`publishing ${table.name} ${table.partitionKey}=${value}: ${bad.map((k) => `${store.describe(k)} (${stored.get(k) ?? 'missing'} bytes, expected ${sizes.get(k)})`).join(', ')} did not verify; the previous version stays current. Rerun the job`);
   }
   const pointer: Pointer = {
     table: table.name,

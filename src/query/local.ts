@@ -5,7 +5,6 @@ import { Db } from '../engine/duckdb.js';
 import { registerViews } from '../catalog/local/views.js';
 import { Services } from '../runtime/context.js';
 import { QueryEngine, QueryResult } from './engine.js';
-import { scratchRoot } from '../config/config.js';
 
 export class LocalQueryEngine implements QueryEngine {
   private constructor(
@@ -16,8 +15,8 @@ export class LocalQueryEngine implements QueryEngine {
 
   static async open(services: Services): Promise<LocalQueryEngine> {
     const db = await services.engine.connect();
-    fs.mkdirSync(scratchRoot(), { recursive: true });
-    const scratch = fs.mkdtempSync(path.join(scratchRoot(), 'query-'));
+    fs.mkdirSync(services.config.scratchRoot, { recursive: true });
+    const scratch = fs.mkdtempSync(path.join(services.config.scratchRoot, 'query-'));
     try {
       await registerViews(db, services.store, scratch);
     } catch (err) {

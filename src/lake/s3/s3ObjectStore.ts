@@ -61,6 +61,8 @@ export class S3ObjectStore implements ObjectStore {
     readonly bucket: string,
     prefix: string,
     client?: S3Client,
+    /** Where downloads and run scratch go (the configured ACE_SCRATCH_DIR). */
+    private readonly scratchBase: string = scratchRoot(),
   ) {
     this.prefix = prefix.replace(/^\/+|\/+$/g, '');
     this.client = client ?? new S3Client({ forcePathStyle: process.env.ACE_S3_FORCE_PATH_STYLE === 'true' });
@@ -171,7 +173,7 @@ export class S3ObjectStore implements ObjectStore {
   }
 
   async scratchDir(runId: string): Promise<string> {
-    const dir = path.join(scratchRoot(), 'runs', runId);
+    const dir = path.join(this.scratchBase, 'runs', runId);
     await fsp.mkdir(dir, { recursive: true });
     return dir;
   }
