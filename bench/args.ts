@@ -1,0 +1,87 @@
+/** argv of `npm run bench`: pure, so it is testable without running anything. */
+import { BusinessDate, parseBusinessDate } from '../src/time/time.js';
+
+export interface BenchArgs {
+  /** Attempted notifications per day; several sizes (comma list) run one after the other, each in its own lake. */
+  events: number[];
+  /** Business dates ingested in the main lake, from --date on (the first one is benchmarked). */
+  days: number;
+  /** First benchmarked business date; a 1st of a month, so its calc is "day 1". */
+  date: BusinessDate;
+  /** Also time the plain-Node baseline of notification_attempted_daily. */
+  naive: boolean;
+  /** Keep the temp lakes (their paths are printed). */
+  keep: boolean;
+  /** Events per day of the month lake (calc day 1 vs last day, monthly exports); 0 skips the month part. */
+  monthEvents: number;
+  /** Runs per measurement; the median time (and the largest RSS) is reported. */
+  repeat: number;
+  seed: number;
+  /** Customers per client; default max(200, events / 20), so the audit has a realistic number of units. */
+  customersPerClient: number | null;
+  /** Parent folder of the temp lakes (default: the OS temp folder). */
+  tmp: string | null;
+  /** Ingest the attribution lookback dates' attempts first (setup), so the calc on the date joins its real 4 days. */
+  lookback: boolean;
+  /** Runs of each floor (median); floors are short and noisy, so 3 by default. */
+  floorRepeat: number;
+}
+
+export class BenchUsageError extends Error {
+  override name = 'BenchUsageError';
+}
+
+const USAGE = 'usage: npm run bench -- --events N[,N2…] [--days D] [--date YYYY-MM-01] [--naive] [--keep] [--month-events M|0] [--repeat R] [--floor-repeat R] [--no-lookback] [--seed S] [--customers-per-client C] [--tmp DIR]';
+
+function count(flag: string, text: string | undefined, min: number): number {
+  if (text === undefined || !/^\d+(_\d{3})*$|^\d+(\.\d+)?[kKmM]$/.test(text)) throw new BenchUsageError(`${flag} needs a whole number (e.g. 1000000, 1M, 300k), got ${JSON.stringify(text)}. ${USAGE}`);
+  const m = /^(\d+(?:\.\d+)?)([kKmM])$/.exec(text);
+  const n = m ? Math.round(Number(m[1]) * (m[2].toLowerCase() === 'k' ? 1e3 : 1e6)) : Number(text.replace(/_/g, ''));
+  if (!Number.isSafeInteger(n) || n < min) throw new BenchUsageError(`${flag} must be at least ${min}, got ${text}`);
+  return n;
+}
+
+export function parseBenchArgs(argv: string[]): BenchArgs {
+  const a: BenchArgs = {
+    events: [], days: 1, date: '2026-04-01' as BusinessDate, naive: false, keep: false,
+    monthEvents: 300_000, repeat: 1, seed: 7, customersPerClient: null, tmp: null, lookback: true, floorRepeat: 3,
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const flag = argv[i];
+    const [name, inline] = flag.includes('=') ? [flag.slice(0, flag.indexOf('=')), flag.slice(flag.indexOf('=') + 1)] : [flag, undefined];
+    const value = () => inline ?? argv[++i];
+    switch (name) {
+      case '--events': {
+        const v = value();
+        a.events = (v ?? '').split(',').map((x) => count('--events', x.trim(), 1));
+        break;
+      }
+      case '--days': a.days = count('--days', value(), 1); break;
+      case '--date': {
+        const v = value();
+        const d = v === undefined ? null : parseBusinessDate(v);
+        if (!d || !d.endsWith('-01')) throw new BenchUsageError(`--date must be the first day of a month (YYYY-MM-01), got ${JSON.stringify(v)}`);
+        a.date = d;
+        break;
+      }
+      case '--naive': a.naive = true; break;
+      case '--keep': a.keep = true; break;
+      case '--no-lookback': a.lookback = false; break;
+      case '--floor-repeat': a.floorRepeat = count('--floor-repeat', value(), 1); break;
+      case '--month-events': a.monthEvents = count('--month-events', value(), 0); break;
+      case '--repeat': a.repeat = count('--repeat', value(), 1); break;
+      case '--seed': a.seed = count('--seed', value(), 0); break;
+      case '--customers-per-client': a.customersPerClient = count('--customers-per-client', value(), 1); break;
+      case '--tmp': {
+        const v = value();
+        if (!v) throw new BenchUsageError(`--tmp needs a folder. ${USAGE}`);
+        a.tmp = v;
+        break;
+      }
+      case '--help': case '-h': throw new BenchUsageError(USAGE);
+      default: throw new BenchUsageError(`unknown argument ${JSON.stringify(flag)}. ${USAGE}`);
+    }
+  }
+  if (a.events.length === 0) throw new BenchUsageError(`--events is required. ${USAGE}`);
+  return a;
+}

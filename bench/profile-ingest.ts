@@ -1,0 +1,94 @@
+/**
+ * Where an ingest job's time goes: replays the ingest recipe (src/runtime/ingest.ts, the SQL of
+ * src/sql/ingest_*.sql rendered by src/sql/ingest.ts) statement by statement on a lake and times each.
+ * It mirrors the recipe's setup (the ingest_files table, variables) by hand: when the recipe changes, this
+ * script may need the same change (it fails with DuckDB's binder error naming the column).
+ * Read-only towards the lake (writes its Parquet into a temp folder). Not a benchmark of record:
+ * run `npm run bench` for that; this explains its numbers.
+ *
+ * Usage: ACE_LAKE_ROOT=<lake> tsx bench/profile-ingest.ts <attempted|delivered> <YYYY-MM-DD> [--variant outcome-table]
+ *   --variant outcome-table: materialize ingest_outcome once (TEMP TABLE) instead of a view.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import zlib from 'node:zlib';
+import { Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { loadConfig } from '../src/config/config.js';
+import { renderIngestCounts, renderIngestKept, renderIngestPrepare, renderIngestRejects } from '../src/sql/ingest.js';
+import { ATTEMPTED, DELIVERED } from '../src/runtime/streams.js';
+import { BusinessDate, ownedHours, readHours, tooLateBefore, windowOf } from '../src/time/time.js';
+import { windowFiles } from './run.js';
+
+const q = (s: string) => `'${s.replace(/'/g, "''")}'`;
+
+async function main(): Promise<void> {
+  const [which, date, flag, variant] = process.argv.slice(2);
+  const spec = which === 'delivered' ? DELIVERED : ATTEMPTED;
+  const config = loadConfig();
+  if (config.lake.kind !== 'local') throw new Error('a local ACE_LAKE_ROOT is needed');
+  const root = config.lake.root;
+  const d = date as BusinessDate;
+  const files = windowFiles(root, spec.stream, d);
+  const owned = new Set(ownedHours(d).map((h) => h.getTime()));
+  const hourOf = (f: string) => {
+    const [y, m, dd, h] = path.relative(path.join(root, 'raw', spec.stream), f).split(path.sep);
+    return new Date(Date.UTC(+y, +m - 1, +dd, +h));
+  };
+  const timings: Array<[string, number]> = [];
+  const t = async (label: string, fn: () => Promise<unknown>) => {
+    const s = performance.now();
+    await fn();
+    timings.push([label, (performance.now() - s) / 1000]);
+    process.stderr.write(`  ${label}: ${((performance.now() - s) / 1000).toFixed(2)} s\n`);
+  };
+  readHours(d, config.latenessHours);
+
+  await t('gzip integrity pre-check (Node zlib, 2 workers)', async () => {
+    let next = 0;
+    const worker = async () => {
+      while (next < files.length) {
+        const p = files[next++];
+        if (p.endsWith('.gz')) await pipeline(fs.createReadStream(p), zlib.createGunzip({ chunkSize: 1 << 20 }), new Writable({ write: (_c, _e, cb) => cb() }));
+      }
+    };
+    await Promise.all([worker(), worker()]);
+  });
+
+  fs.mkdirSync(config.duckdb.tempDir, { recursive: true });
+  const db = await DuckDBInstance.create(':memory:', { memory_limit: config.duckdb.memoryLimit, temp_directory: config.duckdb.tempDir, threads: String(config.duckdb.threads) });
+  const c = await db.connect();
+  await c.run(`LOAD icu; SET TimeZone='UTC'`);
+  const rows = files.map((f, i) => `(${i}, ${q(path.relative(root, f))}, ${q(hourOf(f).toISOString())}::TIMESTAMPTZ, ${owned.has(hourOf(f).getTime())}, ${q(tooLateBefore(hourOf(f), config.latenessHours).toISOString())}::TIMESTAMPTZ)`);
+  await c.run(`CREATE TEMP TABLE ingest_files AS SELECT col0::INTEGER AS file_index, col0::INTEGER AS read_index, col1 AS source_file, col2 AS arrival_hour, col3 AS owned, col4 AS too_late_before FROM (VALUES ${rows.join(', ')})`);
+  const w = windowOf(d);
+  await c.run(`SET VARIABLE ingest_paths = [${files.map(q).join(', ')}]::VARCHAR[]; SET VARIABLE ingest_start = ${q(w.startUtc.toISOString())}; SET VARIABLE ingest_end = ${q(w.endUtc.toISOString())}`);
+  let [readSql, linesSql, outcomeSql] = renderIngestPrepare(spec);
+  if (flag === '--variant' && variant === 'outcome-table') outcomeSql = outcomeSql.replace('CREATE OR REPLACE TEMP VIEW ingest_outcome', 'CREATE OR REPLACE TEMP TABLE ingest_outcome');
+  const split = (sql: string) => sql.split(/;\s*\n/).map((s) => s.trim()).filter((s) => s.replace(/--.*$/gm, '').trim() !== '');
+  for (const [file, sql] of [['ingest_read', readSql], ['ingest_lines', linesSql], ['ingest_outcome', outcomeSql]] as const) {
+    for (const stmt of split(sql)) {
+      const name = /CREATE OR REPLACE TEMP (?:TABLE|VIEW) (\w+)/.exec(stmt)?.[1] ?? 'statement';
+      await t(`${file}.sql: ${name}`, () => c.run(stmt));
+    }
+  }
+  await t('ingest_counts.sql', () => c.runAndReadAll(renderIngestCounts(spec)));
+  const out = fs.mkdtempSync(path.join(os.tmpdir(), 'ace-profile-'));
+  const params = `$run_id`;
+  void params;
+  const bindRun = (sql: string) => sql.replace(/\$run_id/g, `'profile'`).replace(/\$dt/g, q(d));
+  await t('ingest_rejects.sql → Parquet', () => c.run(`COPY (${bindRun(renderIngestRejects())}) TO ${q(path.join(out, 'rejects.parquet'))} (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 1000000)`));
+  await t('ingest_kept.sql → Parquet (sorted)', () => c.run(`COPY (${bindRun(renderIngestKept(spec, 'dt'))}) TO ${q(path.join(out, 'kept.parquet'))} (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 1000000)`));
+  fs.rmSync(out, { recursive: true, force: true });
+  c.closeSync();
+  db.closeSync();
+  const total = timings.reduce((s, [, x]) => s + x, 0);
+  process.stdout.write(`${JSON.stringify({ stream: spec.stream, date: d, files: files.length, variant: variant ?? null, total_seconds: total, steps: Object.fromEntries(timings) }, null, 2)}\n`);
+}
+
+main().catch((e: unknown) => {
+  process.stderr.write(`profile-ingest: ${e instanceof Error ? e.stack : String(e)}\n`);
+  process.exit(1);
+});

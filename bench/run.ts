@@ -1,0 +1,490 @@
+/**
+ * `npm run bench -- --events N[,N2] [--days D] [--naive] [--keep] [--month-events M] [--repeat R]`
+ *
+ * Issue 5's benchmark. For each size N (attempted notifications per day):
+ *  1. generates deterministic raw data with src/gen into a temp lake, for the business dates
+ *     D−3 … D+days−1+2 (attribution lookback before, 48 h lateness after; D = --date, a 1st of a month);
+ *  2. ingests the lookback dates' attempts (setup, so the calc on D has its real 4-day input);
+ *  3. times, each as its own child process on the same files: the floor (standalone DuckDB read_json with
+ *     an explicit schema → one zstd Parquet file) for the attempted and the delivered window, each daily
+ *     job for D with --force, the whole daily graph for D with --force, optionally the plain-Node baseline,
+ *     and the monthly exports with --allow-partial;
+ *  4. inspects the Parquet the jobs wrote (codec, row groups, sort order, files per partition and run).
+ * Then, once, the month part: a month lake at --month-events per day (default 300k; the issue's export
+ * target) with every date of the month ingested, timing the calc on day 1 and on the last day (each after
+ * re-ingesting that day's deliveries, as the daily graph would, so exactly that day is rebuilt) and the
+ * monthly exports. With --days covering the whole month the month part runs in the main lake at N instead.
+ *
+ * Peak RSS comes from the OS: /usr/bin/time -v when present, else bench/rss.ts (process.resourceUsage().maxRSS
+ * in the child). Prints a table and writes bench/results/<timestamp>.json with the machine.
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { generate, GenerateSummary } from '../src/gen/generator.js';
+import { BusinessDate, addDays, datesBetween, hourPath, lastDayOf, monthOf, readHours } from '../src/time/time.js';
+import { BenchArgs, BenchUsageError, parseBenchArgs } from './args.js';
+
+const REPO = path.resolve(__dirname, '..');
+const TIME_BIN = '/usr/bin/time';
+const HAS_TIME = fs.existsSync(TIME_BIN);
+const LATENESS_HOURS = Number(process.env.ACE_LATENESS_HOURS || 48);
+const LOOKBACK_DAYS = Number(process.env.ACE_ATTRIBUTION_DAYS || 3);
+
+export interface Measurement {
+  size: number;
+  key: string;
+  work: string;
+  seconds: number;
+  /** Every run's seconds (the median is `seconds`). */
+  runs: number[];
+  peakRssMb: number;
+  /** Key of the measurement this one is compared with, and the ratio. */
+  floorKey?: string;
+  ratio?: number;
+  setup?: boolean;
+  result?: unknown;
+}
+
+interface Exec {
+  seconds: number;
+  rssMb: number;
+  stdout: string;
+  code: number;
+}
+
+/** Runs `node --import tsx <script> …args` as a child process and measures wall time and peak RSS. */
+async function execNode(script: string, args: string[], env: NodeJS.ProcessEnv, logFile: string, nodeFlags: string[] = []): Promise<Exec> {
+  const rssFile = `${logFile}.rss`;
+  fs.rmSync(rssFile, { force: true });
+  const nodeArgs = [...nodeFlags, '--import', 'tsx'];
+  const [cmd, argv] = HAS_TIME
+    ? [TIME_BIN, ['-v', '-o', rssFile, process.execPath, ...nodeArgs, script, ...args]]
+    : [process.execPath, [...nodeArgs, path.join(REPO, 'bench/rss.ts'), script, ...args]];
+  const started = performance.now();
+  const child = spawn(cmd, argv, { cwd: REPO, env: { ...env, BENCH_RSS_FILE: rssFile }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  const err = fs.createWriteStream(logFile, { flags: 'a' });
+  child.stderr.pipe(err);
+  const code: number = await new Promise((resolve) => child.on('close', (c) => resolve(c ?? 1)));
+  const seconds = (performance.now() - started) / 1000;
+  await new Promise((r) => err.end(r));
+  const text = fs.existsSync(rssFile) ? fs.readFileSync(rssFile, 'utf8') : '';
+  const kb = HAS_TIME ? Number(/Maximum resident set size \(kbytes\): (\d+)/.exec(text)?.[1] ?? NaN) : Number(text.trim());
+  return { seconds, rssMb: kb / 1024, stdout, code };
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+}
+
+class Bench {
+  readonly measurements: Measurement[] = [];
+  constructor(readonly args: BenchArgs, readonly logFile: string) {}
+
+  /** Times `script args` `repeat` times (calling `before` untimed first each time); median seconds, max RSS. */
+  async time(size: number, key: string, work: string, script: string, args: string[], env: NodeJS.ProcessEnv,
+    opts: { repeat?: number; before?: () => Promise<void>; setup?: boolean; nodeFlags?: string[]; allowFail?: boolean } = {}): Promise<Measurement> {
+    const runs: number[] = [];
+    let rss = 0;
+    let last: Exec | null = null;
+    for (let i = 0; i < (opts.repeat ?? this.args.repeat); i++) {
+      if (opts.before) await opts.before();
+      fs.appendFileSync(this.logFile, `\n### ${size} ${key}: ${script} ${args.join(' ')}\n`);
+      last = await execNode(script, args, env, this.logFile, opts.nodeFlags);
+      if (last.code !== 0 && !opts.allowFail) {
+        throw new Error(`${work} (${script} ${args.join(' ')}) exited with ${last.code}; see ${this.logFile}`);
+      }
+      runs.push(last.seconds);
+      rss = Math.max(rss, last.rssMb);
+    }
+    let result: unknown = undefined;
+    const lines = last!.stdout.trim().split('\n').filter((l) => l.startsWith('{'));
+    try {
+      result = lines.length ? lines.map((l) => JSON.parse(l)) : last!.stdout.trim().slice(-2000);
+      if (Array.isArray(result) && result.length === 1) result = result[0];
+    } catch {
+      result = last!.stdout.trim().slice(-2000);
+    }
+    const m: Measurement = { size, key, work, seconds: median(runs), runs, peakRssMb: rss, setup: opts.setup, result };
+    this.measurements.push(m);
+    process.stderr.write(`  ${work}: ${m.seconds.toFixed(2)} s, ${m.peakRssMb.toFixed(0)} MB${opts.setup ? ' (setup)' : ''}\n`);
+    return m;
+  }
+
+  get(size: number, key: string): Measurement | undefined {
+    return this.measurements.find((m) => m.size === size && m.key === key);
+  }
+}
+
+/** The raw files a daily ingest job for `date` reads, in its order (arrival hour, then key). */
+export function windowFiles(root: string, stream: string, date: BusinessDate): string[] {
+  const out: string[] = [];
+  for (const h of readHours(date, LATENESS_HOURS)) {
+    const dir = path.join(root, 'raw', stream, hourPath(h));
+    if (!fs.existsSync(dir)) continue;
+    const names = fs.readdirSync(dir).sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
+    out.push(...names.map((n) => path.join(dir, n)));
+  }
+  return out;
+}
+
+function jobEnv(root: string, work: string): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    ACE_LAKE_ROOT: root,
+    ACE_DUCKDB_TEMP_DIR: process.env.ACE_DUCKDB_TEMP_DIR || path.join(work, 'duckdb-tmp'),
+    LOG_FORMAT: 'json',
+    TZ: 'UTC',
+  };
+}
+
+const JOB = 'src/cli/job.ts';
+const PIPELINE = 'src/cli/pipeline.ts';
+
+async function generateLake(root: string, from: BusinessDate, to: BusinessDate, eventsPerDay: number, a: BenchArgs): Promise<{ summary: GenerateSummary; seconds: number }> {
+  const started = performance.now();
+  const summary = await generate({
+    root, seed: a.seed, from, to, eventsPerDay, clean: true,
+    customersPerClient: a.customersPerClient ?? Math.max(200, Math.round(eventsPerDay / 20)),
+  });
+  return { summary, seconds: (performance.now() - started) / 1000 };
+}
+
+interface ParquetFacts {
+  table: string;
+  partition: string;
+  rows: number;
+  files_in_run: number;
+  parquet_files_in_run: number;
+  bytes: number;
+  row_groups: number;
+  max_rows_per_group: number;
+  max_group_mb: number;
+  codecs: string[];
+  sort_columns: string[];
+  sorted: boolean;
+}
+
+/** What the jobs wrote: one file per partition and run? zstd? row group sizes? sorted by the reader keys? */
+async function inspectParquet(root: string, checks: Array<{ table: string; partition: string; sort: string[] }>): Promise<ParquetFacts[]> {
+  const db = await DuckDBInstance.create(':memory:', { threads: '2' });
+  const conn = await db.connect();
+  const out: ParquetFacts[] = [];
+  const q = (s: string) => `'${s.replace(/'/g, "''")}'`;
+  try {
+    for (const c of checks) {
+      const pointerPath = path.join(root, 'tables', c.table, c.partition, '_current.json');
+      if (!fs.existsSync(pointerPath)) continue;
+      const pointer = JSON.parse(fs.readFileSync(pointerPath, 'utf8')) as { files: string[]; rows: number; runId: string };
+      const runDir = path.join(root, 'tables', c.table, c.partition, `run=${pointer.runId}`);
+      const inRun = fs.readdirSync(runDir);
+      const files = pointer.files.map((f) => path.join(root, f));
+      const list = `[${files.map(q).join(', ')}]`;
+      const meta = (await conn.runAndReadAll(
+        `SELECT count(DISTINCT row_group_id)::INTEGER AS groups, max(row_group_num_rows)::BIGINT AS max_rows,
+                max(row_group_bytes)::BIGINT AS max_bytes, list(DISTINCT compression) AS codecs
+         FROM parquet_metadata(${list})`,
+      )).getRowObjectsJson()[0] as { groups: number; max_rows: string; max_bytes: string; codecs: string[] };
+      const sortTuple = (p: string) => `[${c.sort.map((s) => `${p}${s}::VARCHAR`).join(', ')}]`;
+      const unsorted = (await conn.runAndReadAll(
+        `SELECT count(*)::BIGINT AS n FROM (
+           SELECT ${sortTuple('')} AS k, lag(${sortTuple('')}) OVER (ORDER BY filename, file_row_number) AS prev
+           FROM read_parquet(${list}, file_row_number = true, filename = true)) WHERE prev > k`,
+      )).getRowObjectsJson()[0] as { n: string };
+      out.push({
+        table: c.table, partition: c.partition, rows: pointer.rows,
+        files_in_run: inRun.length, parquet_files_in_run: inRun.filter((f) => f.endsWith('.parquet')).length,
+        bytes: files.reduce((s, f) => s + fs.statSync(f).size, 0),
+        row_groups: meta.groups, max_rows_per_group: Number(meta.max_rows), max_group_mb: Number(meta.max_bytes) / 1e6,
+        codecs: meta.codecs, sort_columns: c.sort, sorted: Number(unsorted.n) === 0,
+      });
+    }
+  } finally {
+    conn.closeSync();
+    db.closeSync();
+  }
+  return out;
+}
+
+/** The commit and the uncommitted code files the children ran with (the working tree, as it was at the end). */
+function gitState(): { head: string; dirty: string[] } {
+  try {
+    const head = execFileSync('git', ['rev-parse', 'HEAD'], { cwd: REPO, encoding: 'utf8' }).trim();
+    const dirty = execFileSync('git', ['status', '--porcelain', '--', 'src', 'jobs'], { cwd: REPO, encoding: 'utf8' }).split('\n').filter(Boolean);
+    return { head, dirty };
+  } catch {
+    return { head: 'unknown', dirty: [] };
+  }
+}
+
+async function duckdbVersion(): Promise<string> {
+  const db = await DuckDBInstance.create(':memory:');
+  const conn = await db.connect();
+  const v = (await conn.runAndReadAll(`SELECT version() AS v`)).getRowObjectsJson()[0] as { v: string };
+  conn.closeSync();
+  db.closeSync();
+  let pkg = '';
+  try {
+    pkg = (JSON.parse(fs.readFileSync(path.join(REPO, 'node_modules/@duckdb/node-api/package.json'), 'utf8')) as { version: string }).version;
+  } catch {
+    /* not fatal */
+  }
+  return `${v.v} (@duckdb/node-api ${pkg})`;
+}
+
+/** The per-size part: data for D, the floors, every daily job, the graph, the baseline, partial exports. */
+async function benchSize(bench: Bench, n: number, work: string): Promise<{ generated: unknown; parquet: ParquetFacts[]; lake: string; monthInMain: boolean }> {
+  const a = bench.args;
+  const d = a.date;
+  const root = path.join(work, `lake-${n}`);
+  const env = jobEnv(root, work);
+  const lastBench = addDays(d, a.days - 1);
+  const month = monthOf(d);
+  const monthInMain = a.days >= datesBetween(d, lastDayOf(month)).length;
+  process.stderr.write(`\n== ${n} attempted notifications a day: generating ${addDays(d, -LOOKBACK_DAYS)} … ${addDays(lastBench, 2)} into ${root}\n`);
+  const gen = await generateLake(root, addDays(d, -LOOKBACK_DAYS), addDays(lastBench, 2), n, a);
+  process.stderr.write(`  generated ${gen.summary.lines.notification_attempted + gen.summary.lines.notification_delivered} lines, ${(gen.summary.bytes.written / 1e6).toFixed(0)} MB gzip in ${gen.seconds.toFixed(1)} s\n`);
+  bench.measurements.push({ size: n, key: 'generate', work: `generate ${datesBetween(addDays(d, -LOOKBACK_DAYS), addDays(lastBench, 2)).length} days (in-process)`, seconds: gen.seconds, runs: [gen.seconds], peakRssMb: NaN, setup: true });
+
+  // Setup: the lookback dates' attempts, so the calc on D joins its real 4 days of attempts.
+  for (const lb of a.lookback ? datesBetween(addDays(d, -LOOKBACK_DAYS), addDays(d, -1)) : []) {
+    await bench.time(n, `setup_attempted_${lb}`, `setup: notification_attempted_daily ${lb}`, JOB, ['notification_attempted_daily', '--date', lb], env, { repeat: 1, setup: true });
+  }
+
+  const lists: Record<string, string> = {};
+  const windowFacts: Record<string, { files: number; bytes: number }> = {};
+  for (const [short, stream] of [['attempted', 'notification_attempted'], ['delivered', 'notification_delivered']] as const) {
+    const files = windowFiles(root, stream, d);
+    lists[short] = path.join(work, `window-${n}-${short}.txt`);
+    fs.writeFileSync(lists[short], `${files.join('\n')}\n`);
+    windowFacts[short] = { files: files.length, bytes: files.reduce((s, f) => s + fs.statSync(f).size, 0) };
+  }
+
+  await bench.time(n, 'startup', 'process start (job CLI, usage error)', JOB, ['no_such_job'], env, { allowFail: true });
+  await bench.time(n, 'floor_attempted', 'floor: read_json → zstd Parquet, attempted window', 'bench/floor.ts', ['attempted', lists.attempted, path.join(work, `floor-${n}-attempted.parquet`)], env, { repeat: a.floorRepeat });
+  await bench.time(n, 'floor_delivered', 'floor: read_json → zstd Parquet, delivered window', 'bench/floor.ts', ['delivered', lists.delivered, path.join(work, `floor-${n}-delivered.parquet`)], env, { repeat: a.floorRepeat });
+  const force = ['--date', d, '--force'];
+  await bench.time(n, 'attempted', 'notification_attempted_daily', JOB, ['notification_attempted_daily', ...force], env);
+  await bench.time(n, 'delivered', 'notification_delivered_daily', JOB, ['notification_delivered_daily', ...force], env);
+  await bench.time(n, 'lookup', 'outcome_experience_lookup_daily', JOB, ['outcome_experience_lookup_daily', ...force], env);
+  await bench.time(n, 'dim_customer', 'dim_customer_daily', JOB, ['dim_customer_daily', ...force], env);
+  // The ingest jobs above published new versions, so the calc rebuilds day D's intermediates: the daily case.
+  await bench.time(n, 'calc', `ace_unit_calc_daily (day 1 of ${month})`, JOB, ['ace_unit_calc_daily', ...force], env);
+  await bench.time(n, 'graph', 'daily graph (pipeline daily --force)', PIPELINE, ['daily', ...force], env);
+  if (a.naive) {
+    await bench.time(n, 'naive', 'naive Node attempted (zlib+readline+JSON.parse+Set)', 'bench/naive-attempted.ts', [lists.attempted, d, path.join(work, `naive-${n}.ndjson`)], env, { nodeFlags: ['--max-old-space-size=16384'] });
+  }
+  if (!monthInMain) {
+    // Right after the graph's calc, so the exports are stale and really run (pipeline monthly has no --force).
+    await bench.time(n, 'exports_partial', 'monthly exports, 1 day (pipeline monthly --allow-partial)', PIPELINE, ['monthly', '--month', month, '--allow-partial'], env, { repeat: 1 });
+  }
+
+  const parquet = await inspectParquet(root, [
+    { table: 'notification_attempted', partition: `dt=${d}`, sort: ['notification_id', 'attempted_at', 'event_id'] },
+    { table: 'notification_delivered', partition: `dt=${d}`, sort: ['notification_id', 'delivered_at', 'event_id'] },
+    { table: 'ace_engagement_daily', partition: `dt=${d}`, sort: ['client_id', 'customer_id', 'notification_id'] },
+    { table: 'ace_unit_audit', partition: `billing_month=${month}`, sort: ['client_id', 'customer_id'] },
+  ]);
+  return { generated: { summary: gen.summary, seconds: gen.seconds, window: windowFacts }, parquet, lake: root, monthInMain };
+}
+
+/** Calc on day 1 vs the last day, and the monthly exports, with every date of the month ingested. */
+async function benchMonth(bench: Bench, perDay: number, root: string, work: string, generateIt: boolean): Promise<unknown> {
+  const a = bench.args;
+  const first = a.date;
+  const month = monthOf(first);
+  const last = lastDayOf(month);
+  const env = jobEnv(root, work);
+  let generated: unknown = null;
+  if (generateIt) {
+    process.stderr.write(`\n== month part: ${month} at ${perDay} attempted notifications a day into ${root}\n`);
+    const gen = await generateLake(root, addDays(first, -LOOKBACK_DAYS), addDays(last, 2), perDay, a);
+    generated = { summary: gen.summary, seconds: gen.seconds };
+    process.stderr.write(`  generated in ${gen.seconds.toFixed(1)} s\n`);
+    for (const lb of datesBetween(addDays(first, -LOOKBACK_DAYS), addDays(first, -1))) {
+      await bench.time(perDay, `setup_attempted_${lb}`, `setup: notification_attempted_daily ${lb}`, JOB, ['notification_attempted_daily', '--date', lb], env, { repeat: 1, setup: true });
+    }
+    await bench.time(perDay, 'setup_backfill', `setup: pipeline daily --from ${first} --to ${last}`, PIPELINE, ['daily', '--from', first, '--to', last, '--restart'], env, { repeat: 1, setup: true });
+  } else {
+    process.stderr.write(`\n== month part in the main lake (${perDay} a day): backfilling ${addDays(first, 1)} … ${last}\n`);
+    await bench.time(perDay, 'setup_backfill', `setup: pipeline daily --from ${addDays(first, 1)} --to ${last}`, PIPELINE, ['daily', '--from', addDays(first, 1), '--to', last, '--restart'], env, { repeat: 1, setup: true });
+  }
+  // As in the daily graph: that date's deliveries were just ingested, so exactly that date is rebuilt.
+  const reingest = (date: BusinessDate) => async () => {
+    const r = await execNode(JOB, ['notification_delivered_daily', '--date', date, '--force'], env, bench.logFile);
+    if (r.code !== 0) throw new Error(`setup re-ingest of ${date} failed; see ${bench.logFile}`);
+  };
+  await bench.time(perDay, 'calc_first', `ace_unit_calc_daily ${first} (day 1)`, JOB, ['ace_unit_calc_daily', '--date', first, '--force'], env, { before: reingest(first) });
+  await bench.time(perDay, 'calc_last', `ace_unit_calc_daily ${last} (day ${datesBetween(first, last).length})`, JOB, ['ace_unit_calc_daily', '--date', last, '--force'], env, { before: reingest(last) });
+  // The graph first: the calc above changed the audit, so the exports really run. `pipeline monthly` does
+  // not pass --force to its jobs (src/cli/pipeline.ts), so with --repeat > 1 only its first run is real;
+  // the two jobs are then timed alone with --force.
+  await bench.time(perDay, 'exports', 'monthly graph (pipeline monthly, both exports)', PIPELINE, ['monthly', '--month', month], env, { repeat: 1 });
+  await bench.time(perDay, 'export_ace_units', 'ace_unit_monthly_output (full month)', JOB, ['ace_unit_monthly_output', '--month', month, '--force'], env);
+  await bench.time(perDay, 'export_by_outcome', 'ace_unit_monthly_outcome_experience_output (full month)', JOB, ['ace_unit_monthly_outcome_experience_output', '--month', month, '--force'], env);
+  const audit = await inspectParquet(root, [{ table: 'ace_unit_audit', partition: `billing_month=${month}`, sort: ['client_id', 'customer_id'] }]);
+  return { perDay, root, generated, parquet: audit };
+}
+
+interface Target {
+  target: string;
+  measured: string;
+  limit: string;
+  met: boolean | null;
+}
+
+function targets(bench: Bench, sizes: number[], monthSize: number | null): Target[] {
+  const out: Target[] = [];
+  const g = (n: number, k: string) => bench.get(n, k);
+  const r2 = (x: number) => x.toFixed(2);
+  for (const n of sizes) {
+    for (const [job, floor] of [['attempted', 'floor_attempted'], ['delivered', 'floor_delivered']]) {
+      const j = g(n, job), f = g(n, floor);
+      if (j && f) out.push({ target: `${n}: ${job} job ≤ 1.5× its floor`, measured: `${r2(j.seconds)} s / ${r2(f.seconds)} s = ${r2(j.seconds / f.seconds)}×`, limit: '1.5×', met: j.seconds / f.seconds <= 1.5 });
+    }
+    const gr = g(n, 'graph'), fa = g(n, 'floor_attempted'), fd = g(n, 'floor_delivered');
+    if (gr && fa && fd) {
+      const x = gr.seconds / (fa.seconds + fd.seconds);
+      out.push({ target: `${n}: daily graph ≤ 1.8× (floor attempted + floor delivered)`, measured: `${r2(gr.seconds)} s / ${r2(fa.seconds + fd.seconds)} s = ${r2(x)}×`, limit: '1.8×', met: x <= 1.8 });
+    }
+    const nv = g(n, 'naive'), at = g(n, 'attempted');
+    if (nv && at) out.push({ target: `${n}: attempted job ≥ 8× faster than naive Node`, measured: `${r2(nv.seconds)} s / ${r2(at.seconds)} s = ${r2(nv.seconds / at.seconds)}×`, limit: '8×', met: nv.seconds / at.seconds >= 8 });
+    const timed = bench.measurements.filter((m) => m.size === n && !m.setup && !Number.isNaN(m.peakRssMb) && m.key !== 'naive' && !m.key.startsWith('floor'));
+    if (timed.length) {
+      const worst = timed.reduce((p, m) => (m.peakRssMb > p.peakRssMb ? m : p));
+      out.push({ target: `${n}: peak RSS ≤ 2 GiB (every job and the graph)`, measured: `${worst.peakRssMb.toFixed(0)} MB (${worst.work})`, limit: '2048 MB', met: n < 10_000_000 ? (worst.peakRssMb <= 2048 ? true : null) : worst.peakRssMb <= 2048 });
+    }
+  }
+  const small = sizes.find((s) => s === 1_000_000), big = sizes.find((s) => s === 10_000_000);
+  if (small && big) {
+    for (const k of ['attempted', 'delivered', 'graph']) {
+      const s = g(small, k), b = g(big, k);
+      if (s && b) out.push({ target: `linear: ${k} at 10M ≤ 11× at 1M`, measured: `${r2(b.seconds)} s / ${r2(s.seconds)} s = ${r2(b.seconds / s.seconds)}×`, limit: '11×', met: b.seconds / s.seconds <= 11 });
+    }
+  }
+  if (monthSize !== null) {
+    const f = g(monthSize, 'calc_first'), l = g(monthSize, 'calc_last');
+    if (f && l) out.push({ target: `${monthSize}/day: calc on the last day ≤ 1.5× calc on day 1`, measured: `${r2(l.seconds)} s / ${r2(f.seconds)} s = ${r2(l.seconds / f.seconds)}×`, limit: '1.5×', met: l.seconds / f.seconds <= 1.5 });
+    const e = g(monthSize, 'exports');
+    if (e) out.push({ target: `monthly exports ≤ 5 s for a month at ${monthSize}/day${monthSize === 300_000 ? '' : ' (the target is stated for 300k/day)'}`, measured: `${r2(e.seconds)} s (graph); ${r2(g(monthSize, 'export_ace_units')?.seconds ?? NaN)} s + ${r2(g(monthSize, 'export_by_outcome')?.seconds ?? NaN)} s as separate jobs`, limit: '5 s', met: e.seconds <= 5 });
+  }
+  return out;
+}
+
+function fmtTable(bench: Bench): string {
+  const rows = bench.measurements.filter((m) => !m.setup || m.key === 'setup_backfill').map((m) => [
+    m.size.toLocaleString('en-US'), m.work, m.seconds.toFixed(2), Number.isNaN(m.peakRssMb) ? '' : m.peakRssMb.toFixed(0),
+    m.ratio === undefined ? '' : `${m.ratio.toFixed(2)}× ${m.floorKey}`,
+  ]);
+  const head = ['events/day', 'work', 'seconds', 'peak RSS MB', 'ratio'];
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (r: string[]) => `| ${r.map((c, i) => (i === 2 || i === 3 ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join(' | ')} |`;
+  return [line(head), `|${widths.map((w, i) => (i === 2 || i === 3 ? `${'-'.repeat(w + 1)}:` : '-'.repeat(w + 2))).join('|')}|`, ...rows.map(line)].join('\n');
+}
+
+function addRatios(bench: Bench): void {
+  for (const m of bench.measurements) {
+    const f = (k: string) => bench.get(m.size, k);
+    const set = (floorKey: string, denom: number | undefined) => {
+      if (denom) {
+        m.floorKey = floorKey;
+        m.ratio = m.seconds / denom;
+      }
+    };
+    if (m.key === 'attempted' || m.key === 'naive') set('floor_attempted', f('floor_attempted')?.seconds);
+    if (m.key === 'delivered') set('floor_delivered', f('floor_delivered')?.seconds);
+    if (m.key === 'graph') {
+      const a = f('floor_attempted'), d = f('floor_delivered');
+      if (a && d) set('floor_attempted+floor_delivered', a.seconds + d.seconds);
+    }
+    if (m.key === 'calc_last') set('calc_first', f('calc_first')?.seconds);
+  }
+}
+
+export async function main(argv: string[]): Promise<number> {
+  let args: BenchArgs;
+  try {
+    args = parseBenchArgs(argv);
+  } catch (e) {
+    if (e instanceof BenchUsageError) {
+      process.stderr.write(`bench: ${e.message}\n`);
+      return 2;
+    }
+    throw e;
+  }
+  const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  const work = fs.mkdtempSync(path.join(args.tmp ?? os.tmpdir(), 'ace-bench-'));
+  const resultsDir = path.join(REPO, 'bench', 'results');
+  fs.mkdirSync(resultsDir, { recursive: true });
+  const logFile = path.join(work, 'children.log');
+  const bench = new Bench(args, logFile);
+  process.stderr.write(`bench: work folder ${work} (child logs: ${logFile}); peak RSS via ${HAS_TIME ? '/usr/bin/time -v' : 'process.resourceUsage().maxRSS (bench/rss.ts)'}\n`);
+  const started = Date.now();
+  const sizes: Record<string, unknown> = {};
+  let month: unknown = null;
+  let monthSize: number | null = null;
+  let failure: string | null = null;
+  try {
+    let monthLake: { lake: string; n: number } | null = null;
+    for (const n of args.events) {
+      const r = await benchSize(bench, n, work);
+      sizes[n] = { generated: r.generated, parquet: r.parquet };
+      if (r.monthInMain && !monthLake) monthLake = { lake: r.lake, n };
+      if (!args.keep && !r.monthInMain) fs.rmSync(r.lake, { recursive: true, force: true });
+    }
+    if (monthLake) {
+      monthSize = monthLake.n;
+      month = await benchMonth(bench, monthLake.n, monthLake.lake, work, false);
+    } else if (args.monthEvents > 0) {
+      monthSize = args.monthEvents;
+      month = await benchMonth(bench, args.monthEvents, path.join(work, `lake-month-${args.monthEvents}`), work, true);
+    }
+  } catch (e) {
+    failure = e instanceof Error ? e.message : String(e);
+    process.stderr.write(`bench: FAILED: ${failure}\n`);
+  }
+  addRatios(bench);
+  const table = fmtTable(bench);
+  const machine = {
+    os: `${os.type()} ${os.release()} ${os.arch()}`,
+    cpus: os.cpus().map((c) => c.model).filter((m, i, all) => all.indexOf(m) === i).join(', '),
+    cores: os.cpus().length,
+    totalmem_gib: +(os.totalmem() / 2 ** 30).toFixed(1),
+    node: process.version,
+    duckdb: await duckdbVersion(),
+    duckdb_memory_limit: process.env.ACE_DUCKDB_MEMORY_LIMIT ?? 'default (60% of memory, at most 1536MB)',
+    git: gitState(),
+    rss_source: HAS_TIME ? '/usr/bin/time -v (Maximum resident set size)' : 'process.resourceUsage().maxRSS in the child (bench/rss.ts)',
+  };
+  const t = targets(bench, args.events, monthSize);
+  const report = {
+    started_at: new Date(started).toISOString(), wall_seconds: (Date.now() - started) / 1000,
+    args, machine, measurements: bench.measurements, targets: t, sizes, month, failure, work: args.keep ? work : null,
+  };
+  const out = path.join(resultsDir, `${stamp}.json`);
+  fs.writeFileSync(out, `${JSON.stringify(report, null, 2)}\n`);
+  process.stdout.write(`\n${table}\n\nTargets:\n${t.map((x) => `  ${x.met === true ? 'met   ' : x.met === false ? 'MISSED' : 'n/a   '} ${x.target}: ${x.measured} (limit ${x.limit})`).join('\n')}\n`);
+  process.stdout.write(`\nMachine: ${machine.cores} × ${machine.cpus}, ${machine.totalmem_gib} GiB, ${machine.os}, Node ${machine.node}, DuckDB ${machine.duckdb}\nResults: ${out}\n`);
+  if (args.keep) process.stdout.write(`Kept: ${work}\n`);
+  else if (failure) {
+    // Keep the child log (it holds the failing job's error line), drop the bulky lakes.
+    for (const f of fs.readdirSync(work)) if (f !== 'children.log') fs.rmSync(path.join(work, f), { recursive: true, force: true });
+    process.stdout.write(`Child log kept: ${logFile}\n`);
+  } else fs.rmSync(work, { recursive: true, force: true });
+  return failure ? 1 : 0;
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (e: unknown) => {
+      process.stderr.write(`bench: ${e instanceof Error ? e.stack : String(e)}\n`);
+      process.exit(1);
+    },
+  );
+}
