@@ -6,8 +6,7 @@
  * Read-only towards the lake (writes its Parquet into a temp folder). Not a benchmark of record:
  * run `npm run bench` for that; this explains its numbers.
  *
- * Usage: ACE_LAKE_ROOT=<lake> tsx bench/profile-ingest.ts <attempted|delivered> <YYYY-MM-DD> [--variant outcome-table]
- *   --variant outcome-table: materialize ingest_outcome once (TEMP TABLE) instead of a view.
+ * Usage: ACE_LAKE_ROOT=<lake> tsx bench/profile-ingest.ts <attempted|delivered> <YYYY-MM-DD>
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -17,7 +16,7 @@ import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { loadConfig } from '../src/config/config.js';
-import { renderIngestCounts, renderIngestKept, renderIngestPrepare, renderIngestRejects } from '../src/sql/ingest.js';
+import { renderIngestCounts, renderIngestKept, renderIngestLines, renderIngestOutcome, renderIngestRead, renderIngestRejects } from '../src/sql/ingest.js';
 import { ATTEMPTED, DELIVERED } from '../src/runtime/streams.js';
 import { BusinessDate, ownedHours, readHours, tooLateBefore, windowOf } from '../src/time/time.js';
 import { windowFiles } from './run.js';
@@ -65,8 +64,11 @@ async function main(): Promise<void> {
   await c.run(`CREATE TEMP TABLE ingest_files AS SELECT col0::INTEGER AS file_index, col0::INTEGER AS read_index, col1 AS source_file, col2 AS arrival_hour, col3 AS owned, col4 AS too_late_before FROM (VALUES ${rows.join(', ')})`);
   const w = windowOf(d);
   await c.run(`SET VARIABLE ingest_paths = [${files.map(q).join(', ')}]::VARCHAR[]; SET VARIABLE ingest_start = ${q(w.startUtc.toISOString())}; SET VARIABLE ingest_end = ${q(w.endUtc.toISOString())}`);
-  let [readSql, linesSql, outcomeSql] = renderIngestPrepare(spec);
-  if (flag === '--variant' && variant === 'outcome-table') outcomeSql = outcomeSql.replace('CREATE OR REPLACE TEMP VIEW ingest_outcome', 'CREATE OR REPLACE TEMP TABLE ingest_outcome');
+  void flag;
+  const readSql = renderIngestRead(spec);
+  const [linesPrep, linesView] = renderIngestLines(spec, false);
+  const linesSql = `${linesPrep}\n${linesView}`;
+  const outcomeSql = renderIngestOutcome(spec);
   const split = (sql: string) => sql.split(/;\s*\n/).map((s) => s.trim()).filter((s) => s.replace(/--.*$/gm, '').trim() !== '');
   for (const [file, sql] of [['ingest_read', readSql], ['ingest_lines', linesSql], ['ingest_outcome', outcomeSql]] as const) {
     for (const stmt of split(sql)) {
@@ -74,7 +76,7 @@ async function main(): Promise<void> {
       await t(`${file}.sql: ${name}`, () => c.run(stmt));
     }
   }
-  await t('ingest_counts.sql', () => c.runAndReadAll(renderIngestCounts(spec)));
+  await t('ingest_counts.sql', () => c.runAndReadAll(renderIngestCounts()));
   const out = fs.mkdtempSync(path.join(os.tmpdir(), 'ace-profile-'));
   const params = `$run_id`;
   void params;

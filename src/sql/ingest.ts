@@ -41,57 +41,72 @@ export interface StreamSpec {
 
 const TS_RE = String.raw`\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})`;
 
-function checkFragments(spec: StreamSpec): { missing: string; invalid: string; name: string }[] {
-  return spec.fields.map((f, i) => {
-    const v = `v[${i + 1}]`;
-    const s = `(${v}->>'$')`;
-    const valid = {
-      id: `${s} <> ''`,
-      name: `${s} <> ''`,
-      channel: `${s} IN (${CHANNELS.map((c) => `'${c}'`).join(', ')})`,
-      timestamp: `regexp_full_match(${s}, '${TS_RE}') AND TRY_CAST(${s} AS TIMESTAMPTZ) IS NOT NULL`,
-    }[f.kind];
-    return {
-      name: f.name,
-      missing: `${v} IS NULL OR json_type(${v}) = 'NULL'`,
-      invalid: `json_type(${v}) <> 'VARCHAR' OR NOT (${valid})`,
-    };
+/** One field's extract columns: the JSON value `j_<f>`, its text `x_<f>`, and `t_<f>` for timestamps. */
+function extractOf(f: FieldSpec, i: number): string {
+  const parts = [`v[${i + 1}] AS j_${f.name}`, `(v[${i + 1}]->>'$') AS x_${f.name}`];
+  if (f.kind === 'timestamp') parts.push(`TRY_CAST((v[${i + 1}]->>'$') AS TIMESTAMPTZ) AS t_${f.name}`);
+  return parts.join(', ');
+}
+
+/** One field's check `s_<f>`: missing_field, invalid_value or NULL (fine), evaluated once per line. */
+function checkOf(f: FieldSpec): string {
+  const j = `j_${f.name}`;
+  const x = `x_${f.name}`;
+  const valid = {
+    id: `${x} <> ''`,
+    name: `${x} <> ''`,
+    channel: `${x} IN (${CHANNELS.map((c) => `'${c}'`).join(', ')})`,
+    timestamp: `t_${f.name} IS NOT NULL AND regexp_full_match(${x}, '${TS_RE}')`,
+  }[f.kind];
+  return `CASE WHEN kind <> 'json' THEN NULL WHEN ${j} IS NULL OR json_type(${j}) = 'NULL' THEN 'missing_field' WHEN json_type(${j}) <> 'VARCHAR' OR NOT (${valid}) THEN 'invalid_value' END AS s_${f.name}`;
+}
+
+function valueOf(f: FieldSpec, options: RenderOptions): string {
+  if (f.kind === 'timestamp') return `t_${f.name} AS ${f.name}`;
+  return f.pseudonymise && options.pseudonymise ? `${hmacSql(`x_${f.name}`)} AS ${f.name}` : `x_${f.name} AS ${f.name}`;
+}
+
+/** The statement that reads, parses and checks the lines (ingest_read.sql). */
+export function renderIngestRead(spec: StreamSpec, options: RenderOptions = {}): string {
+  return sqlFile('ingest_read', {
+    paths: `[${spec.fields.map((f) => `'$.${f.name}'`).join(', ')}]`,
+    extracts: spec.fields.map(extractOf).join(',\n    '),
+    checks: spec.fields.map(checkOf).join(',\n    '),
+    reason: `coalesce(${spec.fields.map((f) => `s_${f.name}`).join(', ')})`,
+    field: `CASE ${spec.fields.map((f) => `WHEN s_${f.name} IS NOT NULL THEN '${f.name}'`).join(' ')} END`,
+    values: spec.fields.map((f) => valueOf(f, options)).join(',\n  '),
   });
 }
 
-function valueOf(f: FieldSpec, i: number, options: RenderOptions): string {
-  const s = `(v[${i + 1}]->>'$')`;
-  if (f.kind === 'timestamp') return `TRY_CAST(${s} AS TIMESTAMPTZ) AS ${f.name}`;
-  return f.pseudonymise && options.pseudonymise ? `${hmacSql(s)} AS ${f.name}` : `${s} AS ${f.name}`;
+/** The numbering tables (ingest_lines.sql) and the ingest_lines view, with or without refused lines. */
+export function renderIngestLines(spec: StreamSpec, hasRefused: boolean): string[] {
+  const nullValues = spec.fields.map((f) => `NULL::${f.kind === 'timestamp' ? 'TIMESTAMPTZ' : 'VARCHAR'} AS ${f.name}`).join(', ');
+  const rank = '(r.rowid - s.first_rowid + 1)';
+  const numbered = hasRefused
+    ? `SELECT r.* EXCLUDE (line_bytes, k), r.k + coalesce(x.refused_so_far, 0) AS line_number
+  FROM (SELECT r.*, ${rank} AS k FROM ingest_read r JOIN ingest_file_starts s USING (read_index)) r
+  ASOF LEFT JOIN ingest_refused_steps x ON r.read_index = x.read_index AND r.k > x.good_before`
+    : `SELECT r.* EXCLUDE (line_bytes), ${rank} AS line_number
+  FROM ingest_read r JOIN ingest_file_starts s USING (read_index)`;
+  return [sqlFile('ingest_lines'), sqlFile('ingest_lines_view', { numbered, null_values: nullValues })];
 }
 
-/** The statements that read, number and classify the lines (ingest_read.sql, ingest_lines.sql, ingest_outcome.sql). */
-export function renderIngestPrepare(spec: StreamSpec, options: RenderOptions = {}): string[] {
-  const checks = checkFragments(spec);
-  const reason = `CASE WHEN kind <> 'json' THEN NULL ${checks
-    .map((c) => `WHEN ${c.missing} THEN 'missing_field' WHEN ${c.invalid} THEN 'invalid_value'`)
-    .join(' ')} END`;
-  const field = `CASE WHEN kind <> 'json' THEN NULL ${checks.map((c) => `WHEN (${c.missing}) OR (${c.invalid}) THEN '${c.name}'`).join(' ')} END`;
-  const paths = `[${spec.fields.map((f) => `'$.${f.name}'`).join(', ')}]`;
-  const values = spec.fields.map((f, i) => valueOf(f, i, options)).join(',\n  ');
-  const nullValues = spec.fields
-    .map((f) => `NULL::${f.kind === 'timestamp' ? 'TIMESTAMPTZ' : 'VARCHAR'} AS ${f.name}`)
-    .join(', ');
+/** Dedup and the date filter (ingest_outcome.sql). */
+export function renderIngestOutcome(spec: StreamSpec): string {
   const keyCol = spec.key ?? 'pos';
   const ts = spec.dateField ?? spec.fields.find((f) => f.kind === 'timestamp')!.name;
-  const differs = spec.fields.map((f) => `d.${f.name} IS DISTINCT FROM k.${f.name}`).join(' OR ');
-  const firstDifference = `CASE ${spec.fields.map((f) => `WHEN d.${f.name} IS DISTINCT FROM k.${f.name} THEN '${f.name}'`).join(' ')} END`;
-  const copyStruct = `{${spec.fields.map((f) => `'${f.name}': d.${f.name}`).join(', ')}}`;
-  return [
-    sqlFile('ingest_read', { paths, reason, field, values }),
-    sqlFile('ingest_lines', { null_values: nullValues }),
-    sqlFile('ingest_outcome', { key: keyCol, key_col: keyCol, ts, differs, first_difference: firstDifference, copy_struct: copyStruct }),
-  ];
+  return sqlFile('ingest_outcome', {
+    key: keyCol,
+    key_col: keyCol,
+    ts,
+    differs: spec.fields.map((f) => `d.${f.name} IS DISTINCT FROM k.${f.name}`).join(' OR '),
+    first_difference: `CASE ${spec.fields.map((f) => `WHEN d.${f.name} IS DISTINCT FROM k.${f.name} THEN '${f.name}'`).join(' ')} END`,
+    copy_struct: `{${spec.fields.map((f) => `'${f.name}': d.${f.name}`).join(', ')}}`,
+  });
 }
 
-export function renderIngestCounts(spec: StreamSpec): string {
-  const ts = spec.dateField ?? spec.fields.find((f) => f.kind === 'timestamp')!.name;
-  return sqlFile('ingest_counts', { ts: spec.dateField ? ts : 'NULL' });
+export function renderIngestCounts(): string {
+  return sqlFile('ingest_counts');
 }
 
 export function renderIngestRejects(): string {

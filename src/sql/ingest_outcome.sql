@@ -1,28 +1,28 @@
--- ingest_outcome: what became of every line: blank, rejected, duplicate, other_date or kept.
--- Grain: one row per physical line. Inputs: ingest_lines, ingest_files, and the business
--- date's UTC instants, variables ingest_start and ingest_end; for snapshot streams the whole read window).
--- Dedup keeps the earliest-arrived valid copy of each key: `pos` follows arrival hour, object key and
--- line, because the files are read in that order.
+-- ingest_outcome: dedup and the business-date filter, on narrow tables.
+-- ingest_first: one row per key: its earliest-arrived valid copy (smallest pos: arrival hour, object
+--   key, line), that copy's timestamp, and how many valid copies were read. Snapshot streams key each
+--   line by its own position (no dedup).
+-- ingest_kept_pos: the first copies whose timestamp falls in [ingest_start, ingest_end).
+-- ingest_conflicts: later copies of a key whose required fields differ from the first copy's
+--   (timestamps compared as instants), with the first differing field.
 CREATE OR REPLACE TEMP TABLE ingest_first AS
-SELECT {{key}} AS dedup_key, min(pos) AS pos
+SELECT {{key}} AS dedup_key, min(pos) AS pos, arg_min({{ts}}, pos) AS ts, count(*) AS copies
 FROM ingest_lines WHERE kind = 'json'
 GROUP BY ALL;
 
-CREATE OR REPLACE TEMP VIEW ingest_outcome AS
-SELECT l.*, f.source_file, f.arrival_hour, f.owned, f.too_late_before,
-  CASE WHEN l.kind = 'blank' THEN 'blank'
-       WHEN l.kind <> 'json' THEN 'rejected'
-       WHEN fi.pos IS NULL THEN 'duplicate'
-       WHEN l.{{ts}} < getvariable('ingest_start')::TIMESTAMPTZ OR l.{{ts}} >= getvariable('ingest_end')::TIMESTAMPTZ THEN 'other_date'
-       ELSE 'kept' END AS outcome
-FROM ingest_lines l
-JOIN ingest_files f USING (file_index)
-LEFT JOIN ingest_first fi ON fi.pos = l.pos;
+CREATE OR REPLACE TEMP TABLE ingest_kept_pos AS
+SELECT pos FROM ingest_first
+WHERE ts >= getvariable('ingest_start')::TIMESTAMPTZ AND ts < getvariable('ingest_end')::TIMESTAMPTZ;
 
--- A later copy whose required fields differ from the kept copy's is a conflicting duplicate.
 CREATE OR REPLACE TEMP TABLE ingest_conflicts AS
-SELECT d.source_file, d.line_number, d.owned, {{first_difference}} AS field,
+WITH dup_keys AS (
+  SELECT dedup_key, pos AS first_pos FROM ingest_first WHERE copies > 1
+), copies AS (
+  SELECT l.*, d.first_pos FROM ingest_lines l JOIN dup_keys d ON l.{{key_col}} = d.dedup_key WHERE l.kind = 'json'
+)
+SELECT f.source_file, d.line_number, f.owned, {{first_difference}} AS field,
   to_json({{copy_struct}})::VARCHAR AS raw_line
-FROM ingest_outcome d
-JOIN ingest_outcome k ON k.{{key_col}} = d.{{key_col}} AND k.outcome IN ('kept', 'other_date')
-WHERE d.outcome = 'duplicate' AND ({{differs}});
+FROM copies d
+JOIN copies k ON k.pos = d.first_pos AND k.{{key_col}} = d.{{key_col}}
+JOIN ingest_files f ON f.file_index = d.file_index
+WHERE d.pos <> d.first_pos AND ({{differs}});

@@ -1,36 +1,49 @@
--- ingest_read: every physical line of the run's raw files, classified and with typed required fields.
--- Grain: one row per line that DuckDB's line reader returned (blank lines included, as NULL).
--- Inputs: variable ingest_paths (local paths in arrival order: arrival hour, then object key); the stream's field
---   list, rendered into the paths, values, reason and field slots by src/sql/ingest.ts.
--- Lines the reader itself refuses (invalid UTF-8, an embedded separator, an over-long line) land in
--- the temp table ingest_reader_rejects and are merged as malformed_json by ingest_classify.sql.
+-- ingest_read: every line of the files this task reads, classified, with typed required fields.
+-- Grain: one row per line that DuckDB's line reader returned (blank lines included, as NULL), in file
+--   order: the table is written in scan order (preserve_insertion_order), so its rowid is the position.
+--   No window function here, so the JSON work runs on every core.
+-- Inputs: variable ingest_paths (local paths in arrival order); the stream's fields, rendered into the
+--   paths, extracts, checks, reason, field and values slots by src/sql/ingest.ts. Each line is parsed
+--   once (one json_extract for all fields); each field is checked once.
+-- Lines the reader itself refuses (invalid UTF-8, an embedded separator, a line over 4 MiB) land in the
+--   temp table ingest_reader_rejects and are added back as malformed_json by ingest_lines.sql.
 CREATE OR REPLACE TEMP TABLE ingest_read AS
 WITH raw AS (
-  SELECT file_index::INTEGER AS read_index, row_number() OVER () AS pos, line
+  SELECT file_index::INTEGER AS read_index, line
   FROM read_csv(getvariable('ingest_paths'), columns = {'line': 'VARCHAR'}, header = false, auto_detect = false,
                 delim = E'\x01\x02', quote = '', escape = '', new_line = '\n',
                 max_line_size = 4194304, buffer_size = 33554432, store_rejects = true,
                 rejects_table = 'ingest_reader_rejects', rejects_scan = 'ingest_reader_scans')
+), parsed AS (
+  SELECT read_index, line,
+    line IS NULL OR trim(line, E' \t\r') = '' AS blank,
+    CASE WHEN NOT (line IS NULL OR trim(line, E' \t\r') = '') THEN try(json_extract(line, {{paths}})) END AS v
+  FROM raw
 ), classified AS (
-  SELECT read_index, pos, line,
-    CASE WHEN line IS NULL OR trim(line, E' \t\r') = '' THEN 'blank'
-         WHEN NOT json_valid(line) THEN 'malformed'
+  SELECT read_index, line, v,
+    CASE WHEN blank THEN 'blank'
+         WHEN v IS NULL OR NOT starts_with(ltrim(line, E' \t\r\n'), '{') THEN 'malformed'
          -- DuckDB's parser accepts trailing commas and NaN/Infinity, which JSON forbids: outside string
          -- literals (blanked first, only on lines that look suspicious) they make the line malformed.
          WHEN regexp_matches(line, ',\s*[\]}]|[Nn][Aa][Nn]|[Ii][Nn][Ff]')
           AND regexp_matches(regexp_replace(line, '"(\\.|[^"\\])*"', '""', 'g'), ',\s*[\]}]|[Nn][Aa][Nn]|[Ii][Nn][Ff]') THEN 'malformed'
-         WHEN json_type(line) <> 'OBJECT' THEN 'malformed'
          ELSE 'json' END AS kind
-  FROM raw
+  FROM parsed
 ), extracted AS (
-  SELECT read_index, pos, line, kind,
-    CASE WHEN kind = 'json' THEN json_extract(line, {{paths}}) END AS v
+  SELECT read_index, line, kind,
+    {{extracts}}
   FROM classified
+), checked AS (
+  SELECT *,
+    {{checks}}
+  FROM extracted
+), judged AS (
+  SELECT *, {{reason}} AS reason, {{field}} AS field FROM checked
 )
-SELECT read_index, pos,
+SELECT read_index, strlen(coalesce(line, '')) AS line_bytes,
   CASE WHEN kind = 'json' AND reason IS NOT NULL THEN 'invalid' ELSE kind END AS kind,
   CASE WHEN kind = 'malformed' THEN 'malformed_json' ELSE reason END AS reason,
   field,
   {{values}},
   CASE WHEN kind = 'malformed' OR reason IS NOT NULL THEN line END AS raw_line
-FROM (SELECT *, {{reason}} AS reason, {{field}} AS field FROM extracted);
+FROM judged;

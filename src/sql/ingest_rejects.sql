@@ -6,7 +6,9 @@ SELECT source_file, line_number, reason, field,
        ELSE left(raw_line, list_max([n FOR n IN range(256, 1025) IF strlen(left(raw_line, n)) <= 1024])) END AS raw_line,
   $run_id AS run_id, $dt::DATE AS dt
 FROM (
-  SELECT source_file, line_number, reason, field, raw_line FROM ingest_outcome WHERE owned AND outcome = 'rejected'
+  SELECT f.source_file, l.line_number, l.reason, l.field, l.raw_line
+  FROM ingest_lines l JOIN ingest_files f USING (file_index)
+  WHERE f.owned AND l.kind NOT IN ('blank', 'json')
   UNION ALL
   SELECT source_file, line_number, 'conflicting_duplicate', field, raw_line FROM ingest_conflicts WHERE owned
 )
