@@ -27,6 +27,8 @@ interface DayInputs {
 }
 
 interface DayFiles {
+  /** The versions of the inputs the day's intermediates were built from. */
+  fingerprint: string;
   engagement: string[];
   attempts: string[];
   unattributedRows: number;
@@ -54,7 +56,7 @@ async function buildDay(ctx: JobContext, date: BusinessDate, lookback: number): 
   ]);
   const mode: ShardMode = ctx.flags.shard ?? { kind: 'single' };
   if (mode.kind !== 'shard' && eng && att && un && eng.pointer.fingerprint === fingerprint && att.pointer.fingerprint === fingerprint && un.pointer.fingerprint === fingerprint) {
-    return { engagement: eng.paths, attempts: att.paths, unattributedRows: un.pointer.rows, rebuilt: false };
+    return { fingerprint, engagement: eng.paths, attempts: att.paths, unattributedRows: un.pointer.rows, rebuilt: false };
   }
   const params = { run_id: ctx.runId, dt: date };
   const extra = { fingerprint, meta: { inputs } };
@@ -80,7 +82,7 @@ async function buildDay(ctx: JobContext, date: BusinessDate, lookback: number): 
       params,
       extra,
     );
-    return { engagement: e.files, attempts: a.files, unattributedRows: u.rows, rebuilt: true };
+    return { fingerprint, engagement: e.files, attempts: a.files, unattributedRows: u.rows, rebuilt: true };
   }
 
   await ctx.db.setVariables({
@@ -99,12 +101,12 @@ async function buildDay(ctx: JobContext, date: BusinessDate, lookback: number): 
       await ctx.store.putFile(local, `${dayKey(mode.n, mode.k)}/${name}.parquet`);
     }
     await ctx.store.writeText(`${dayKey(mode.n, mode.k)}/_meta.json`, JSON.stringify({ runId: ctx.runId, fingerprint }));
-    return { engagement: [], attempts: [], unattributedRows: 0, rebuilt: true };
+    return { fingerprint, engagement: [], attempts: [], unattributedRows: 0, rebuilt: true };
   }
   const e = await ctx.stage(TABLES.ace_engagement_daily, date, sqlFile('calc_engagements'), params, extra);
   const u = await ctx.stage(TABLES.unattributed_deliveries, date, sqlFile('calc_unattributed'), params, extra);
   const a = await ctx.stage(TABLES.ace_attempt_daily, date, sqlFile('calc_attempts_day'), params, extra);
-  return { engagement: e.files, attempts: a.files, unattributedRows: u.rows, rebuilt: true };
+  return { fingerprint, engagement: e.files, attempts: a.files, unattributedRows: u.rows, rebuilt: true };
 }
 
 /**
@@ -124,6 +126,21 @@ export async function calcInputs(store: ObjectStore, asOf: BusinessDate, lookbac
   }
   const fingerprint = crypto.createHash('sha256').update(JSON.stringify({ rule: RULE_VERSION, asOf, lookback, inputs: inputVersions })).digest('hex');
   return { fingerprint, missing };
+}
+
+/**
+ * The audit and agg of the month as of D − 1, when they can be extended by day D alone: they exist,
+ * are as of the day before, and every earlier day's intermediates are still the versions they were
+ * built from. Otherwise (first day, a rebuilt earlier day, --force) null: the month is recomputed.
+ */
+async function incrementalBase(ctx: JobContext, month: string, asOf: BusinessDate, dayFingerprints: Record<string, string>): Promise<{ audit: string[]; agg: string[] } | null> {
+  if (ctx.flags.force || asOf === firstDayOf(monthOf(asOf))) return null;
+  const [audit, agg] = await Promise.all([ctx.currentFiles(TABLES.ace_unit_audit, month), ctx.currentFiles(TABLES.ace_unit_agg, month)]);
+  if (!audit || !agg || audit.pointer.meta.as_of_date !== addDays(asOf, -1) || agg.pointer.meta.as_of_date !== addDays(asOf, -1)) return null;
+  if (audit.pointer.meta.rule_version !== RULE_VERSION) return null;
+  const before = (audit.pointer.meta.day_fingerprints ?? {}) as Record<string, string>;
+  const unchanged = Object.entries(dayFingerprints).every(([d, fp]) => d >= asOf || before[d] === fp);
+  return unchanged ? { audit: audit.paths, agg: agg.paths } : null;
 }
 
 export const aceUnitCalcDaily: JobDefinition = {
@@ -163,9 +180,11 @@ export const aceUnitCalcDaily: JobDefinition = {
     const engagementFiles: string[] = [];
     const attemptFiles: string[] = [];
     const unattributed: Record<string, number> = {};
+    const days: Record<string, DayFiles> = {};
     let rebuilt = 0;
     for (const d of dates) {
       const day = await buildDay(ctx, d, lookback);
+      days[d] = day;
       engagementFiles.push(...day.engagement);
       attemptFiles.push(...day.attempts);
       unattributed[d] = day.unattributedRows;
@@ -176,15 +195,33 @@ export const aceUnitCalcDaily: JobDefinition = {
       return { rows: 0, details: { shard: `${mode.k}/${mode.n}`, days: dates.length } };
     }
 
-    await ctx.db.setVariables({ calc_engagement_files: engagementFiles, calc_attempt_files: attemptFiles });
-    await ctx.db.run(sqlFile('calc_month'));
     const params = { month, as_of: asOf, rule_version: RULE_VERSION, run_id: ctx.runId };
-    const meta = { as_of_date: asOf, rule_version: RULE_VERSION };
-    const audit = await ctx.stage(TABLES.ace_unit_audit, month, sqlFile('calc_audit'), params, { meta });
-    // agg is staged last: its pointer carries the fingerprint that makes an identical rerun a no-op.
-    const agg = await ctx.stage(TABLES.ace_unit_agg, month, sqlFile('calc_agg'), params, { meta, fingerprint });
+    const dayFingerprints = Object.fromEntries(dates.map((d) => [d, days[d].fingerprint]));
+    const meta = { as_of_date: asOf, rule_version: RULE_VERSION, day_fingerprints: dayFingerprints, incremental: false };
+    const previous = await incrementalBase(ctx, month, asOf, dayFingerprints);
+    let audit, agg;
+    if (previous) {
+      // The month as of D − 1 stands (no earlier day changed): add day D to it instead of re-aggregating the month.
+      await ctx.db.setVariables({
+        calc_prev_audit_files: previous.audit,
+        calc_prev_agg_files: previous.agg,
+        calc_day_files: days[asOf].engagement,
+        calc_day_attempt_files: days[asOf].attempts,
+        calc_earlier_engagement_files: dates.filter((d) => d < asOf).flatMap((d) => days[d].engagement),
+      });
+      await ctx.db.run(sqlFile('calc_incremental'));
+      meta.incremental = true;
+      audit = await ctx.stage(TABLES.ace_unit_audit, month, sqlFile('calc_audit_incremental'), params, { meta });
+      agg = await ctx.stage(TABLES.ace_unit_agg, month, sqlFile('calc_agg_incremental'), params, { meta, fingerprint });
+    } else {
+      await ctx.db.setVariables({ calc_engagement_files: engagementFiles, calc_attempt_files: attemptFiles });
+      await ctx.db.run(sqlFile('calc_month'));
+      audit = await ctx.stage(TABLES.ace_unit_audit, month, sqlFile('calc_audit'), params, { meta });
+      // agg is staged last: its pointer carries the fingerprint that makes an identical rerun a no-op.
+      agg = await ctx.stage(TABLES.ace_unit_agg, month, sqlFile('calc_agg'), params, { meta, fingerprint });
+    }
     const totalUnattributed = Object.values(unattributed).reduce((a, b) => a + b, 0);
     ctx.log.info({ event: 'calc.summary', units: audit.rows, agg_rows: agg.rows, days_rebuilt: rebuilt, unattributed: totalUnattributed }, `${month} as of ${asOf}: ${audit.rows} ACE units, ${totalUnattributed} unattributed deliveries, ${rebuilt} day(s) rebuilt`);
-    return { rows: audit.rows, details: { billing_month: month, as_of_date: asOf, ace_units: audit.rows, agg_rows: agg.rows, days_rebuilt: rebuilt, unattributed_by_date: unattributed } };
+    return { rows: audit.rows, details: { billing_month: month, as_of_date: asOf, ace_units: audit.rows, agg_rows: agg.rows, days_rebuilt: rebuilt, incremental: meta.incremental, unattributed_by_date: unattributed } };
   },
 };
