@@ -64,7 +64,7 @@ cliMain(async () => {
     }
     if (graph === 'monthly') {
       const month = requireMonth(o.month, '--month', 'pipeline monthly');
-      all.push(...(await runGraph(services, MONTHLY_GRAPH, { month, flags: { allowPartial: !!o.allowPartial, final: o.final } })));
+      all.push(...(await runGraph(services, MONTHLY_GRAPH, { month, flags: { allowPartial: !!o.allowPartial, final: o.final, force: !!o.force } })));
       report(all, json);
       return 0;
     }
