@@ -14,11 +14,19 @@ FROM read_parquet(getvariable('calc_delivered_files'))
 WHERE hash(notification_id) % getvariable('calc_shard_n')::UBIGINT = getvariable('calc_shard_k')::UBIGINT
 GROUP BY notification_id;
 
-CREATE OR REPLACE TEMP TABLE calc_attributed AS
-SELECT a.notification_id,
-  arg_min({'client_id': a.client_id, 'customer_id': a.customer_id, 'experience_id': a.experience_id,
-           'channel': a.channel, 'event_id': a.event_id},
-          {'at': a.attempted_at, 'id': a.event_id}) AS first_attempt
+-- Two steps keep the aggregate narrow (a timestamp and an id per notification, so it fits in memory at
+-- 10M a day): find each notification's first attempt key, then fetch that attempt's fields. An event
+-- lives in exactly one date partition (its date is its timestamp's), so the join finds one row.
+CREATE OR REPLACE TEMP TABLE calc_first_attempt AS
+SELECT a.notification_id, min({'at': a.attempted_at, 'id': a.event_id}) AS first_key
 FROM read_parquet(getvariable('calc_attempted_files')) a
 SEMI JOIN calc_delivered_day d ON d.notification_id = a.notification_id
 GROUP BY a.notification_id;
+
+CREATE OR REPLACE TEMP TABLE calc_attributed AS
+SELECT f.notification_id,
+  {'client_id': a.client_id, 'customer_id': a.customer_id, 'experience_id': a.experience_id,
+   'channel': a.channel, 'event_id': a.event_id} AS first_attempt
+FROM calc_first_attempt f
+JOIN read_parquet(getvariable('calc_attempted_files')) a
+  ON a.notification_id = f.notification_id AND a.event_id = f.first_key.id AND a.attempted_at = f.first_key.at;
