@@ -10,6 +10,7 @@ import { NotReadyError, ReconciliationError } from '../errors.js';
 import { TABLES, TableDef } from '../rules/tables.js';
 import { RULE_VERSION } from '../rules/ace.js';
 import { sqlFile } from '../sql/sql.js';
+import { tableSelect } from '../catalog/local/views.js';
 import { BillingMonth, BusinessDate, addDays, datesBetween, firstDayOf, lastDayOf } from '../time/time.js';
 import { Pointer, readPointer, runPrefix, versionAsOf } from '../lake/publish.js';
 import { JobContext } from './context.js';
@@ -69,24 +70,17 @@ export async function runExport(ctx: JobContext, spec: ExportSpec): Promise<JobO
   const lookup = await snapshotFiles(ctx, TABLES.outcome_experience_lookup, lastDay);
   if (dim.files.length === 0) ctx.warn(`no dim_customer snapshot on or before ${lastDay}: every client is reported as missing`);
   if (lookup.files.length === 0) ctx.warn(`no outcome_experience_lookup snapshot on or before ${lastDay}: every experience is reported as unmapped`);
-  const emptyDim = `SELECT NULL::VARCHAR AS client_id, NULL::VARCHAR AS client_name, NULL::VARCHAR AS billing_account_id, NULL::BOOLEAN AS is_test, NULL::TIMESTAMPTZ AS updated_at, NULL::DATE AS snapshot_date WHERE false`;
   await ctx.db.setVariables({
     exp_audit_files: audit.paths,
     exp_agg_files: agg.paths,
-    exp_dim_files: dim.files,
-    exp_lookup_files: lookup.files,
     exp_month: month,
     exp_rule_version: RULE_VERSION,
   });
-  let inputsSql = sqlFile('export_inputs');
-  // read_parquet needs at least one file: an empty snapshot list becomes an empty typed relation.
-  if (dim.files.length === 0) inputsSql = inputsSql.replace(`read_parquet(getvariable('exp_dim_files'))`, `(${emptyDim})`);
-  if (lookup.files.length === 0) {
-    inputsSql = inputsSql.replace(
-      `read_parquet(getvariable('exp_lookup_files'))`,
-      `(SELECT NULL::VARCHAR AS experience_id, NULL::VARCHAR AS experience_name, NULL::VARCHAR AS outcome_id, NULL::VARCHAR AS outcome_name, NULL::TIMESTAMPTZ AS updated_at, NULL::DATE AS snapshot_date, NULL::TIMESTAMPTZ AS arrival_hour, NULL::VARCHAR AS source_file, NULL::BIGINT AS line_number WHERE false)`,
-    );
-  }
+  // The same relation the catalog's views use: the snapshots' files, or an empty typed relation.
+  const inputsSql = sqlFile('export_inputs', {
+    dim_snapshots: tableSelect(TABLES.dim_customer, dim.files),
+    lookup_snapshots: tableSelect(TABLES.outcome_experience_lookup, lookup.files),
+  });
   await ctx.db.run(inputsSql);
 
   const missing = await ctx.db.all<{ client_id: string }>(`SELECT client_id FROM exp_ace_units WHERE missing_client ORDER BY client_id`);

@@ -256,7 +256,7 @@ async function readLines(ctx: JobContext, plan: IngestPlan, read: RawFile[]): Pr
   await verifyGzip(ctx, files, gzPaths, date);
 }
 
-/** Counts, the reject-rate check and staging, once ingest_outcome holds every line of the window. */
+/** Counts, the reject-rate check and staging, once dedup and the date filter (ingest_outcome.sql) ran. */
 async function finishIngest(ctx: JobContext, plan: IngestPlan, fingerprint: string, fileCount: number): Promise<IngestResult> {
   const { spec, date } = plan;
   const [countsRow] = await ctx.db.all<Record<string, string | number>>(renderIngestCounts());

@@ -1,6 +1,7 @@
 -- export_inputs: the month's inputs for both monthly exports, as of the month's last day.
 -- Inputs: variables exp_audit_files, exp_agg_files (the month's audit and agg partitions),
---   exp_dim_files and exp_lookup_files (snapshots with snapshot_date <= last day of the month).
+--   and the dim_snapshots / lookup_snapshots slots: the snapshots with snapshot_date <= last day of the
+--   month, rendered by tableSelect (src/catalog/local/views.ts; an empty typed relation when none).
 -- exp_dim / exp_lookup are v_dim_customer / v_outcome_experience_lookup restricted to those snapshots:
 -- a client absent from later snapshots keeps its last known row.
 CREATE OR REPLACE TEMP TABLE exp_audit AS SELECT * FROM read_parquet(getvariable('exp_audit_files'));
@@ -8,13 +9,13 @@ CREATE OR REPLACE TEMP TABLE exp_agg AS SELECT * FROM read_parquet(getvariable('
 CREATE OR REPLACE TEMP TABLE exp_dim AS
 SELECT * EXCLUDE (rn) FROM (
   SELECT *, row_number() OVER (PARTITION BY client_id ORDER BY updated_at DESC, snapshot_date DESC) AS rn
-  FROM read_parquet(getvariable('exp_dim_files'))
+  FROM ({{dim_snapshots}})
 ) WHERE rn = 1;
 CREATE OR REPLACE TEMP TABLE exp_lookup AS
 SELECT * EXCLUDE (rn) FROM (
   SELECT *, row_number() OVER (PARTITION BY experience_id
     ORDER BY updated_at DESC, snapshot_date DESC, arrival_hour DESC, source_file DESC, line_number DESC) AS rn
-  FROM read_parquet(getvariable('exp_lookup_files'))
+  FROM ({{lookup_snapshots}})
 ) WHERE rn = 1;
 
 -- ace_units_M rows: one per client with at least one attempt or engagement in the month.
