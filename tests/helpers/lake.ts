@@ -29,7 +29,8 @@ export async function makeLake(env: Record<string, string> = {}): Promise<Lake> 
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'ace-test-lake-'));
   const config = loadConfig({
     ACE_LAKE_ROOT: root,
-    ACE_DUCKDB_MEMORY_LIMIT: '512MB',
+    // Two runs share one DuckDB in the concurrency tests: 512MB made them flaky (out of memory) under load.
+    ACE_DUCKDB_MEMORY_LIMIT: '1GB',
     ACE_DUCKDB_TEMP_DIR: path.join(root, '_duckdb_tmp'),
     LOG_FORMAT: 'json',
     ...env,
