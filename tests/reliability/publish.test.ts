@@ -91,10 +91,17 @@ describe('concurrent runs of the same job and date', () => {
   const runningDir = () => path.join(lake.root, '_state/running', JOB, D);
   /** Run ids with a running marker (complete files only, not the writer's temp files). */
   const markers = () => (fs.existsSync(runningDir()) ? fs.readdirSync(runningDir()).filter((f) => f.endsWith('.json')).map((f) => f.slice(0, -5)).sort() : []);
+  /** The run that published last (the coordinator's record), if any. */
+  const publishedRun = () => {
+    const f = path.join(lake.root, '_state/published', JOB, `${D}.json`);
+    return fs.existsSync(f) ? (JSON.parse(fs.readFileSync(f, 'utf8')) as { runId: string }).runId : null;
+  };
+  /** Waits until a newer run is running or, if it was quicker than the held run, has already published. */
   const newerMarker = async (than: string) => {
     for (let i = 0; i < 600; i++) {
       const ids = markers();
-      if (ids.some((id) => id > than)) return;
+      const published = publishedRun();
+      if (ids.some((id) => id > than) || (published !== null && published > than)) return;
       await new Promise((r) => setTimeout(r, 10));
     }
     throw new Error('the newer run never started');
