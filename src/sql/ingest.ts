@@ -41,10 +41,19 @@ export interface StreamSpec {
 
 const TS_RE = String.raw`\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})`;
 
-/** One field's extract columns: the JSON value `j_<f>`, its text `x_<f>`, and `t_<f>` for timestamps. */
-function extractOf(f: FieldSpec, i: number): string {
-  const parts = [`v[${i + 1}] AS j_${f.name}`, `(v[${i + 1}]->>'$') AS x_${f.name}`];
-  if (f.kind === 'timestamp') parts.push(`TRY_CAST((v[${i + 1}]->>'$') AS TIMESTAMPTZ) AS t_${f.name}`);
+/**
+ * One field's extract columns: the JSON value `j_<f>` (json_transform's JSON text, NULL when the key
+ * is missing or null), its string content `x_<f>` (NULL unless it is a JSON string), and `t_<f>` for
+ * timestamps. A JSON string starts with `"`; only one with an escape needs a parse to unescape it,
+ * every other one is the text between its quotes.
+ */
+function extractOf(f: FieldSpec): string {
+  const j = `v.${f.name}`;
+  const parts = [
+    `${j} AS j_${f.name}`,
+    `CASE WHEN starts_with(${j}, '"') THEN CASE WHEN contains(${j}, '\\') THEN ${j}->>'$' ELSE ${j}[2:-2] END END AS x_${f.name}`,
+  ];
+  if (f.kind === 'timestamp') parts.push(`TRY_CAST(x_${f.name} AS TIMESTAMPTZ) AS t_${f.name}`);
   return parts.join(', ');
 }
 
@@ -58,7 +67,7 @@ function checkOf(f: FieldSpec): string {
     channel: `${x} IN (${CHANNELS.map((c) => `'${c}'`).join(', ')})`,
     timestamp: `t_${f.name} IS NOT NULL AND regexp_full_match(${x}, '${TS_RE}')`,
   }[f.kind];
-  return `CASE WHEN kind <> 'json' THEN NULL WHEN ${j} IS NULL OR json_type(${j}) = 'NULL' THEN 'missing_field' WHEN json_type(${j}) <> 'VARCHAR' OR NOT (${valid}) THEN 'invalid_value' END AS s_${f.name}`;
+  return `CASE WHEN kind <> 'json' THEN NULL WHEN ${j} IS NULL THEN 'missing_field' WHEN ${x} IS NULL OR NOT (${valid}) THEN 'invalid_value' END AS s_${f.name}`;
 }
 
 function valueOf(f: FieldSpec, options: RenderOptions): string {
@@ -69,7 +78,7 @@ function valueOf(f: FieldSpec, options: RenderOptions): string {
 /** The statement that reads, parses and checks the lines (ingest_read.sql). */
 export function renderIngestRead(spec: StreamSpec, options: RenderOptions = {}): string {
   return sqlFile('ingest_read', {
-    paths: `[${spec.fields.map((f) => `'$.${f.name}'`).join(', ')}]`,
+    structure: `'{${spec.fields.map((f) => `"${f.name}": "JSON"`).join(', ')}}'`,
     extracts: spec.fields.map(extractOf).join(',\n    '),
     checks: spec.fields.map(checkOf).join(',\n    '),
     reason: `coalesce(${spec.fields.map((f) => `s_${f.name}`).join(', ')})`,

@@ -127,6 +127,17 @@ describe('case 8: hostile input', () => {
     expect((await rejects()).map((x) => [x.line, x.reason, x.field])).toEqual([[2, 'invalid_value', 'client_id']]);
   });
 
+  test('escaped strings are unescaped (quotes, backslashes, \\u escapes, surrogate pairs); unescaped text is kept as is', async () => {
+    const a = good('esc');
+    const line = `{"event_id": "a-esc\\"q\\\\b\\u00e9\\ud83d\\ude00", "notification_id": "n-\\/slash", "client_id": "c-é", "customer_id": "u \\t tab", "experience_id": "e", "channel": "\\u0073ms", "attempted_at": "${a.attempted_at}"}`;
+    writeRaw(lake, A, '2026-03-10T14', 'esc.ndjson', [line]);
+    const r = await run(lake, JOB, { date: D }, { maxRejectRate: 0 });
+    expect(r.details).toMatchObject({ kept: 1, rejected: 0 });
+    expect(await query(lake, `SELECT event_id, notification_id, client_id, customer_id, channel FROM ${A}`)).toEqual([
+      { event_id: 'a-esc"q\\b\u00e9\u{1F600}', notification_id: 'n-/slash', client_id: 'c-é', customer_id: 'u \t tab', channel: 'sms' },
+    ]);
+  });
+
   test('a line over 1 MiB: valid JSON with a huge extra field is kept; an invalid one is malformed_json with raw_line cut to 1024 bytes', async () => {
     const huge = 'x'.repeat(1_200_000);
     const validLong = JSON.stringify({ ...good('long'), blob: huge });
