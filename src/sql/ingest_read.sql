@@ -25,10 +25,12 @@ WITH raw AS (
 ), classified AS (
   SELECT read_index, line, v,
     CASE WHEN blank THEN 'blank'
-         WHEN v IS NULL OR NOT starts_with(ltrim(line, E' \t\r\n'), '{') THEN 'malformed'
+         WHEN v IS NULL THEN 'malformed'
+         WHEN NOT starts_with(line, '{') AND NOT regexp_matches(line, '^[ \t\r]*\{') THEN 'malformed'
          -- DuckDB's parser accepts trailing commas and NaN/Infinity, which JSON forbids: outside string
          -- literals (blanked first, only on lines that look suspicious) they make the line malformed.
-         WHEN regexp_matches(line, ',\s*[\]}]|[Nn][Aa][Nn]|[Ii][Nn][Ff]')
+         -- Three regexes, each with a literal RE2 can skip to, cost a third of one alternation.
+         WHEN (regexp_matches(line, ',\s*[\]}]') OR regexp_matches(line, '(?i)nan') OR regexp_matches(line, '(?i)inf'))
           AND regexp_matches(regexp_replace(line, '"(\\.|[^"\\])*"', '""', 'g'), ',\s*[\]}]|[Nn][Aa][Nn]|[Ii][Nn][Ff]') THEN 'malformed'
          ELSE 'json' END AS kind
   FROM parsed
