@@ -10,7 +10,7 @@ import crypto from 'node:crypto';
 import { JobDefinition } from '../src/runtime/job.js';
 import { JobContext } from '../src/runtime/context.js';
 import { ObjectStore } from '../src/lake/objectStore.js';
-import { readPointer } from '../src/lake/publish.js';
+import { Pointer, findVersion, readPointer } from '../src/lake/publish.js';
 import { BadInputError, MissingInputError } from '../src/errors.js';
 import type { ShardMode } from '../src/runtime/ingest.js';
 import path from 'node:path';
@@ -129,18 +129,27 @@ export async function calcInputs(store: ObjectStore, asOf: BusinessDate, lookbac
 }
 
 /**
- * The audit and agg of the month as of D − 1, when they can be extended by day D alone: they exist,
- * are as of the day before, and every earlier day's intermediates are still the versions they were
- * built from. Otherwise (first day, a rebuilt earlier day, --force) null: the month is recomputed.
+ * The audit and agg of the month as of D − 1, when they can be extended by day D alone: they exist
+ * (the current version, or an earlier one still in the partition's history: a rerun of D after D
+ * already ran), are as of the day before, were published together by one run, and every earlier day's
+ * intermediates are still the versions they were built from. Otherwise (first day, a rebuilt earlier
+ * day, --force, history collected) null: the month is recomputed.
  */
 async function incrementalBase(ctx: JobContext, month: string, asOf: BusinessDate, dayFingerprints: Record<string, string>): Promise<{ audit: string[]; agg: string[] } | null> {
   if (ctx.flags.force || asOf === firstDayOf(monthOf(asOf))) return null;
-  const [audit, agg] = await Promise.all([ctx.currentFiles(TABLES.ace_unit_audit, month), ctx.currentFiles(TABLES.ace_unit_agg, month)]);
-  if (!audit || !agg || audit.pointer.meta.as_of_date !== addDays(asOf, -1) || agg.pointer.meta.as_of_date !== addDays(asOf, -1)) return null;
-  if (audit.pointer.meta.rule_version !== RULE_VERSION) return null;
-  const before = (audit.pointer.meta.day_fingerprints ?? {}) as Record<string, string>;
+  const previousDay = addDays(asOf, -1);
+  const usable = (p: Pointer) => p.meta.as_of_date === previousDay && p.meta.rule_version === RULE_VERSION;
+  const currentAudit = await readPointer(ctx.store, TABLES.ace_unit_audit, month);
+  const audit = currentAudit && usable(currentAudit) ? currentAudit : await findVersion(ctx.store, TABLES.ace_unit_audit, month, usable);
+  if (!audit) return null;
+  const currentAgg = await readPointer(ctx.store, TABLES.ace_unit_agg, month);
+  const agg = currentAgg?.runId === audit.runId ? currentAgg : await findVersion(ctx.store, TABLES.ace_unit_agg, month, (p) => p.runId === audit.runId);
+  if (!agg) return null;
+  const before = (audit.meta.day_fingerprints ?? {}) as Record<string, string>;
   const unchanged = Object.entries(dayFingerprints).every(([d, fp]) => d >= asOf || before[d] === fp);
-  return unchanged ? { audit: audit.paths, agg: agg.paths } : null;
+  if (!unchanged) return null;
+  const inputs = path.join(ctx.scratch, 'inputs');
+  return { audit: await ctx.store.localPaths(audit.files, inputs), agg: await ctx.store.localPaths(agg.files, inputs) };
 }
 
 export const aceUnitCalcDaily: JobDefinition = {

@@ -124,3 +124,18 @@ export async function versionAsOf(store: ObjectStore, table: TableDef, value: st
   // A version whose run folder was garbage-collected cannot be read any more.
   return (await store.readText(`${runPrefix(table.name, table.partitionKey, value, p.runId)}/_manifest.json`)) === null ? null : p;
 }
+
+/**
+ * The newest version of a partition that was made current and matches `accept` (from `_history/`,
+ * newest first), provided its run folder was not garbage-collected; null when there is none.
+ */
+export async function findVersion(store: ObjectStore, table: TableDef, value: string, accept: (p: Pointer) => boolean): Promise<Pointer | null> {
+  const prefix = `${partitionPrefix(table.name, table.partitionKey, value)}/_history/`;
+  const entries = (await store.list(prefix)).map((o) => o.key).sort().reverse();
+  for (const key of entries) {
+    const p = JSON.parse((await store.readText(key)) ?? 'null') as Pointer | null;
+    if (!p || !accept(p)) continue;
+    if ((await store.readText(`${runPrefix(table.name, table.partitionKey, value, p.runId)}/_manifest.json`)) !== null) return p;
+  }
+  return null;
+}

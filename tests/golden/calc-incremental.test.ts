@@ -41,3 +41,21 @@ test('a rebuilt earlier day makes the next calc recompute the month', async () =
   const calc = await run(lake, 'ace_unit_calc_daily', { date: '2026-03-11' });
   expect(calc.details.incremental).toBe(false);
 });
+
+test('a rerun of D after D already ran extends the month as of D − 1 from the partition history', async () => {
+  const date = '2026-03-12' as BusinessDate;
+  await run(lake, 'notification_attempted_daily', { date }, { maxRejectRate: 1 });
+  await run(lake, 'notification_delivered_daily', { date }, { maxRejectRate: 1 });
+  expect((await run(lake, 'ace_unit_calc_daily', { date })).details.incremental).toBe(true);
+  // D's deliveries are ingested again (a late file, a restatement): the current audit is now as of D.
+  await run(lake, 'notification_delivered_daily', { date, flags: { force: true } }, { maxRejectRate: 1 });
+  const rerun = await run(lake, 'ace_unit_calc_daily', { date });
+  expect(rerun.status).toBe('succeeded');
+  expect(rerun.details.incremental).toBe(true);
+  const [audit, agg] = [await query(lake, AUDIT), await query(lake, AGG)];
+  expect(audit.length).toBeGreaterThan(0);
+  const full = await run(lake, 'ace_unit_calc_daily', { date, flags: { force: true } });
+  expect(full.details.incremental).toBe(false);
+  expect(await query(lake, AUDIT)).toEqual(audit);
+  expect(await query(lake, AGG)).toEqual(agg);
+});
