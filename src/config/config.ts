@@ -109,12 +109,17 @@ function numberVar(env: Env, name: string, fallback: number, check: (n: number) 
   return n;
 }
 
-/** Default DuckDB memory limit: 60% of the container's memory, at most 2 GiB per 10M events is the design point. */
+/**
+ * Default DuckDB memory limit: 60% of the container's memory, at most 1280MB, so that a job's peak RSS
+ * (the limit, plus Node, plus memory DuckDB allocates outside its buffer pool) stays under 2 GiB at
+ * 10M events a day, the design point of a 2 vCPU / 4 GB task (docs/performance.md, "Memory").
+ * DuckDB spills to ACE_DUCKDB_TEMP_DIR beyond it.
+ */
 function defaultMemoryLimit(): string {
   const cgroup = readCgroupLimit();
   const total = Math.min(cgroup ?? Infinity, os.totalmem());
   const mb = Math.max(256, Math.floor((total * 0.6) / (1024 * 1024)));
-  return `${Math.min(mb, 1536)}MB`;
+  return `${Math.min(mb, 1280)}MB`;
 }
 
 function readCgroupLimit(): number | null {
