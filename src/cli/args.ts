@@ -1,4 +1,5 @@
 /** Pure argv validation shared by the CLIs: strict patterns before any value is used. */
+import type { Command } from 'commander';
 import { UsageError } from '../errors.js';
 import type { ShardMode } from '../runtime/ingest.js';
 import { BillingMonth, BusinessDate, parseBillingMonth, parseBusinessDate } from '../time/time.js';
@@ -33,4 +34,18 @@ export function parseShard(job: string, shard: string | undefined, merge: string
   }
   if (!/^\d{1,4}$/.test(merge!) || Number(merge) < 1 || Number(merge) > 1024) throw new UsageError(`--merge-shards ${JSON.stringify(merge)} is not valid: use the shard count N (1 to 1024)`);
   return { kind: 'merge', n: Number(merge) };
+}
+
+/**
+ * Parses argv with a commander program, turning its errors (unknown option, missing value) into a
+ * UsageError (one line, exit code 2) instead of commander printing and exiting on its own.
+ */
+export function parseArgs(program: Command, argv: string[] = process.argv): Command {
+  program.exitOverride().configureOutput({ writeErr: () => undefined });
+  try {
+    program.parse(argv);
+  } catch (err) {
+    throw new UsageError((err as Error).message.replace(/^error: /, ''));
+  }
+  return program;
 }

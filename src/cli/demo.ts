@@ -14,21 +14,15 @@ import { JOBS } from '../../jobs/index.js';
 import { UsageError } from '../errors.js';
 import { addDays, datesBetween, firstDayOf, lastDayOf } from '../time/time.js';
 import { cliMain, withServices } from './main.js';
-import { requireMonth } from './args.js';
+import { requireMonth, parseArgs } from './args.js';
 import { formatRows } from './format.js';
 
 cliMain(async () => {
   const program = new Command('demo')
     .option('--month <YYYY-MM>', 'month to generate and bill', '2026-03')
     .option('--events-per-day <n>', 'attempted notifications per day', '400')
-    .option('--seed <n>', 'generator seed', '7')
-    .exitOverride()
-    .configureOutput({ writeErr: () => undefined });
-  try {
-    program.parse(process.argv);
-  } catch (err) {
-    throw new UsageError((err as Error).message.replace(/^error: /, ''));
-  }
+    .option('--seed <n>', 'generator seed', '7');
+  parseArgs(program);
   const o = program.opts<{ month: string; eventsPerDay: string; seed: string }>();
   const month = requireMonth(o.month, '--month', 'demo');
   const eventsPerDay = Number(o.eventsPerDay);

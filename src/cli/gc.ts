@@ -1,4 +1,5 @@
 /** `npm run gc -- [--retention-hours 168] [--dry-run]`: removes unreachable versions older than the retention. */
+import { parseArgs } from './args.js';
 import { Command } from 'commander';
 import { UsageError } from '../errors.js';
 import { collectGarbage } from '../lake/gc.js';
@@ -7,14 +8,8 @@ import { cliMain, withServices } from './main.js';
 cliMain(async () => {
   const program = new Command('gc')
     .option('--retention-hours <n>', 'keep superseded versions at least this long', '168')
-    .option('--dry-run', 'list what would be removed')
-    .exitOverride()
-    .configureOutput({ writeErr: () => undefined });
-  try {
-    program.parse(process.argv);
-  } catch (err) {
-    throw new UsageError((err as Error).message.replace(/^error: /, ''));
-  }
+    .option('--dry-run', 'list what would be removed');
+  parseArgs(program);
   const o = program.opts<{ retentionHours: string; dryRun?: boolean }>();
   if (!/^\d+$/.test(o.retentionHours)) throw new UsageError('--retention-hours must be a whole number of hours');
   return withServices(async (services, _config, log) => {

@@ -9,7 +9,7 @@ import { ALL_JOBS, isJobName } from '../graph/graph.js';
 import { UsageError } from '../errors.js';
 import { addDays, businessDateOf, monthOf, previousMonth } from '../time/time.js';
 import { cliMain, withServices } from './main.js';
-import { parseShard, requireDate, requireMonth } from './args.js';
+import { parseShard, requireDate, requireMonth, parseArgs } from './args.js';
 import { runJob } from '../runtime/run.js';
 
 cliMain(async () => {
@@ -21,14 +21,8 @@ cliMain(async () => {
     .option('--force', 'run even when the inputs did not change')
     .option('--final', 'monthly jobs: mark the exports final (the month close)')
     .option('--shard <k/N>', 'ingest and calc: build shard k of N (by raw file for ingest, by notification_id hash for the calc); publishes nothing')
-    .option('--merge-shards <N>', 'ingest and calc: merge the N shards and publish')
-    .exitOverride()
-    .configureOutput({ writeErr: () => undefined });
-  try {
-    program.parse(process.argv);
-  } catch (err) {
-    throw new UsageError((err as Error).message.replace(/^error: /, ''));
-  }
+    .option('--merge-shards <N>', 'ingest and calc: merge the N shards and publish');
+  parseArgs(program);
   const [name] = program.args;
   const opts = program.opts<{ date?: string; month?: string; allowPartial?: boolean; force?: boolean; final?: boolean; shard?: string; mergeShards?: string }>();
   if (!isJobName(name)) throw new UsageError(`unknown job ${JSON.stringify(name)}; the jobs are: ${ALL_JOBS.join(', ')}`);

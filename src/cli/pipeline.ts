@@ -11,7 +11,7 @@ import { openDates } from '../graph/schedule.js';
 import { JobResult } from '../runtime/job.js';
 import { BusinessDate, datesBetween } from '../time/time.js';
 import { cliMain, withServices } from './main.js';
-import { requireDate, requireMonth } from './args.js';
+import { requireDate, requireMonth, parseArgs } from './args.js';
 import { formatRows } from './format.js';
 import { restateMonth } from '../graph/restate.js';
 
@@ -42,14 +42,8 @@ cliMain(async () => {
     .option('--allow-partial', 'monthly: export a month that is not complete, marked partial')
     .option('--restart', 'backfill: start again from --from instead of resuming')
     .option('--force', 'rerun jobs even when their inputs did not change')
-    .option('--final', 'monthly/restate: mark the exports final (the month close)')
-    .exitOverride()
-    .configureOutput({ writeErr: () => undefined });
-  try {
-    program.parse(process.argv);
-  } catch (err) {
-    throw new UsageError((err as Error).message.replace(/^error: /, ''));
-  }
+    .option('--final', 'monthly/restate: mark the exports final (the month close)');
+  parseArgs(program);
   const [graph] = program.args;
   const o = program.opts<{ date?: string; from?: string; to?: string; month?: string; allowPartial?: boolean; restart?: boolean; force?: boolean; final?: boolean }>();
   const flags = { force: !!o.force };

@@ -1,4 +1,5 @@
 /** `npm run query -- [--engine local|athena] [--format csv|json|table] "<SQL>"`: SQL over the catalog's tables and views. */
+import { parseArgs } from './args.js';
 import { Command } from 'commander';
 import { UsageError } from '../errors.js';
 import { loadConfig } from '../config/config.js';
@@ -10,14 +11,8 @@ cliMain(async () => {
   const program = new Command('query')
     .argument('<sql>', 'SQL over the tables and views of the catalog')
     .option('--format <format>', 'csv, json or table', 'table')
-    .option('--engine <engine>', 'local (DuckDB over the lake) or athena (the Glue database, in ACE_ATHENA_WORKGROUP)', 'local')
-    .exitOverride()
-    .configureOutput({ writeErr: () => undefined });
-  try {
-    program.parse(process.argv);
-  } catch (err) {
-    throw new UsageError((err as Error).message.replace(/^error: /, ''));
-  }
+    .option('--engine <engine>', 'local (DuckDB over the lake) or athena (the Glue database, in ACE_ATHENA_WORKGROUP)', 'local');
+  parseArgs(program);
   const { format, engine } = program.opts<{ format: string; engine: string }>();
   if (!['csv', 'json', 'table'].includes(format)) throw new UsageError(`--format ${format} is not valid: use csv, json or table`);
   if (!(QUERY_ENGINES as readonly string[]).includes(engine)) throw new UsageError(`--engine ${engine} is not valid: use ${QUERY_ENGINES.join(' or ')}`);

@@ -1,23 +1,16 @@
 /** `npm run status -- --month YYYY-MM [--all]`: the partitions whose inputs changed since they were built. */
 import { Command } from 'commander';
-import { UsageError } from '../errors.js';
 import { monthStatus } from '../runtime/status.js';
 import { cliMain, withServices } from './main.js';
-import { requireMonth } from './args.js';
+import { requireMonth, parseArgs } from './args.js';
 import { formatRows } from './format.js';
 
 cliMain(async () => {
   const program = new Command('status')
     .requiredOption('--month <YYYY-MM>', 'billing month')
     .option('--all', 'list current partitions too')
-    .option('--format <format>', 'table or json', 'table')
-    .exitOverride()
-    .configureOutput({ writeErr: () => undefined });
-  try {
-    program.parse(process.argv);
-  } catch (err) {
-    throw new UsageError((err as Error).message.replace(/^error: /, ''));
-  }
+    .option('--format <format>', 'table or json', 'table');
+  parseArgs(program);
   const o = program.opts<{ month: string; all?: boolean; format: string }>();
   const month = requireMonth(o.month, '--month', 'status');
   return withServices(async (services) => {
