@@ -3,7 +3,7 @@
  * three raw streams (Python-json style `{"k": "v", ...}` like the real feed), malformed variants,
  * and the RFC 4180 warehouse CSV.
  */
-import { BILLING_TZ } from '../time/time';
+import { offsetAt } from '../time/time';
 import { Rng } from './prng';
 
 export const HOUR_MS = 3_600_000;
@@ -13,15 +13,6 @@ export type Channel = (typeof CHANNELS)[number];
 /** How a producer prints an instant. `sec` and `micro` change precision, the others only the zone. */
 export type TsKind = 'ms' | 'sec' | 'micro' | 'utcOffset' | 'etOffset';
 
-const offsetFormatter = new Intl.DateTimeFormat('en-US', {
-  timeZone: BILLING_TZ,
-  hourCycle: 'h23',
-  year: 'numeric',
-  month: '2-digit',
-  day: '2-digit',
-  hour: '2-digit',
-  minute: '2-digit',
-});
 const offsetCache = new Map<number, number>();
 
 /** Minutes America/New_York is ahead of UTC during the UTC hour holding `ms` (−240 or −300). */
@@ -30,9 +21,7 @@ export function etOffsetMinutes(ms: number): number {
   const hour = Math.floor(ms / HOUR_MS);
   let offset = offsetCache.get(hour);
   if (offset === undefined) {
-    const p = Object.fromEntries(offsetFormatter.formatToParts(new Date(hour * HOUR_MS)).map((x) => [x.type, x.value]));
-    const asUtc = Date.UTC(+p.year, +p.month - 1, +p.day, +p.hour, +p.minute);
-    offset = (asUtc - hour * HOUR_MS) / 60_000;
+    offset = offsetAt(new Date(hour * HOUR_MS)) / 60_000;
     offsetCache.set(hour, offset);
   }
   return offset;

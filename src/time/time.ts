@@ -80,7 +80,7 @@ function zonedParts(instant: Date): { y: number; m: number; d: number; h: number
 }
 
 /** Offset (ms) of the billing zone from UTC at an instant: local = utc + offset. */
-function offsetAt(instant: Date): number {
+export function offsetAt(instant: Date): number {
   const p = zonedParts(instant);
   const asUtc = Date.UTC(p.y, p.m - 1, p.d, p.h, p.mi, p.s);
   return asUtc - Math.floor(instant.getTime() / 1000) * 1000;
