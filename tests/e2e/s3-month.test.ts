@@ -7,7 +7,6 @@
  * March, the monthly graph) runs in-process on each lake through openServices(loadConfig(env)), and
  * the two lakes' results are compared. Nothing reaches the network beyond the loopback interface.
  */
-import { ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import os from 'node:os';
@@ -25,8 +24,8 @@ import { JOBS } from '../../jobs/index';
 import { LocalQueryEngine } from '../../src/query/local';
 import { S3ObjectStore } from '../../src/lake/s3/s3ObjectStore';
 import { addDays, datesBetween, firstDayOf, lastDayOf, BillingMonth } from '../../src/time/time';
+import { Fauxqs, startFauxqs } from '../helpers/fauxqs';
 
-const ROOT = path.resolve(__dirname, '../..');
 const BUCKET = 'ace-e2e-month';
 const MONTH = '2026-03' as BillingMonth;
 const EVENTS_PER_DAY = 60;
@@ -51,30 +50,7 @@ function restoreEnv(): void {
   }
 }
 
-let server: ChildProcessWithoutNullStreams | undefined;
-
-async function startFauxqs(): Promise<number> {
-  const child = spawn(process.execPath, [path.join(ROOT, 'tests/lake/fauxqs-setup.mjs')], { cwd: ROOT, stdio: 'pipe' });
-  server = child;
-  return new Promise<number>((resolve, reject) => {
-    let out = '';
-    let err = '';
-    const timer = setTimeout(() => reject(new Error(`fauxqs did not start in 15s: ${err}`)), 15000);
-    child.stdout.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = /FAUXQS_READY (\d+)/.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        resolve(Number(m[1]));
-      }
-    });
-    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`fauxqs exited with ${code}: ${err}`));
-    });
-  });
-}
+let server: Fauxqs | undefined;
 
 /** Every file under `dir`, as `/`-separated paths relative to it, sorted. */
 function walk(dir: string, rel = ''): string[] {
@@ -181,7 +157,8 @@ describe('demo month through S3 (fauxqs) is byte-identical to the local run', ()
     setEnv('AWS_CONFIG_FILE', path.join(tmp, 'aws-empty'));
     setEnv('AWS_SHARED_CREDENTIALS_FILE', path.join(tmp, 'aws-empty'));
 
-    const port = await startFauxqs();
+    server = await startFauxqs();
+    const port = server.port;
     setEnv('AWS_ENDPOINT_URL_S3', `http://127.0.0.1:${port}`);
     // Credentials and region come from the default chain (the env above), as in production.
     client = new S3Client({ endpoint: `http://127.0.0.1:${port}`, forcePathStyle: true });
@@ -219,11 +196,7 @@ describe('demo month through S3 (fauxqs) is byte-identical to the local run', ()
 
   afterAll(async () => {
     client?.destroy();
-    if (server && server.exitCode === null) {
-      const exited = new Promise((r) => server!.once('exit', r));
-      server.kill('SIGTERM');
-      await exited;
-    }
+    await server?.stop();
     restoreEnv();
     if (tmp) await fsp.rm(tmp, { recursive: true, force: true });
   });

@@ -3,7 +3,6 @@
  * S3 runs against fauxqs (an in-memory S3-API server) started by this test on 127.0.0.1;
  * nothing here reaches the network beyond the loopback interface.
  */
-import { ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
@@ -17,6 +16,7 @@ import { publishPartition, readPointer, Pointer } from '../../src/lake/publish.j
 import { TABLES } from '../../src/rules/tables.js';
 import { StorageError } from '../../src/errors.js';
 import { openStore } from '../../src/runtime/services.js';
+import { Fauxqs, startFauxqs } from '../helpers/fauxqs';
 
 interface Harness {
   store: ObjectStore;
@@ -172,33 +172,9 @@ objectStoreContract('local', async () => {
 
 // ---------- S3 adapter on fauxqs ----------
 const BUCKET = 'ace-contract';
-let server: ChildProcessWithoutNullStreams | undefined;
+let server: Fauxqs | undefined;
 let client: S3Client | undefined;
 const savedEnv: Record<string, string | undefined> = {};
-
-async function startFauxqs(): Promise<number> {
-  const script = path.join(__dirname, 'fauxqs-setup.mjs');
-  const child = spawn(process.execPath, [script], { cwd: path.resolve(__dirname, '../..'), stdio: 'pipe' });
-  server = child;
-  return new Promise<number>((resolve, reject) => {
-    let out = '';
-    let err = '';
-    const timer = setTimeout(() => reject(new Error(`fauxqs did not start in 15s: ${err}`)), 15000);
-    child.stdout.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = /FAUXQS_READY (\d+)/.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        resolve(Number(m[1]));
-      }
-    });
-    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`fauxqs exited with ${code}: ${err}`));
-    });
-  });
-}
 
 const FAKE_ENV: Record<string, string> = {
   AWS_ACCESS_KEY_ID: 'test',
@@ -218,7 +194,8 @@ objectStoreContract(
       savedEnv[k] = process.env[k];
       delete process.env[k];
     }
-    const port = await startFauxqs();
+    server = await startFauxqs();
+    const port = server.port;
     // Credentials come from the default chain (the fake env above); only endpoint and path style are explicit.
     client = new S3Client({ endpoint: `http://127.0.0.1:${port}`, forcePathStyle: true, region: 'us-east-1' });
     await client.send(new CreateBucketCommand({ Bucket: BUCKET }));
@@ -239,11 +216,7 @@ objectStoreContract(
 
 afterAll(async () => {
   client?.destroy();
-  if (server && server.exitCode === null) {
-    const exited = new Promise((r) => server!.once('exit', r));
-    server.kill('SIGTERM');
-    await exited;
-  }
+  await server?.stop();
   for (const [k, v] of Object.entries(savedEnv)) {
     if (v === undefined) delete process.env[k];
     else process.env[k] = v;
