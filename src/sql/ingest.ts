@@ -42,32 +42,40 @@ export interface StreamSpec {
 const TS_RE = String.raw`\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})`;
 
 /**
- * One field's extract columns: the JSON value `j_<f>` (json_transform's JSON text, NULL when the key
- * is missing or null), its string content `x_<f>` (NULL unless it is a JSON string), and `t_<f>` for
- * timestamps. A JSON string starts with `"`; only one with an escape needs a parse to unescape it,
- * every other one is the text between its quotes.
+ * One field's extract columns: `x_<f>`, json_transform's VARCHAR rendering of the value (a string's
+ * unescaped content; NULL when the key is missing or null), and `t_<f>` for timestamps. A value that is
+ * not a string renders as its JSON text (a number, `true`, `false`, an object or an array): see
+ * `notString` for how the two are told apart without a second parse of every line.
  */
 function extractOf(f: FieldSpec): string {
-  const j = `v.${f.name}`;
-  const parts = [
-    `${j} AS j_${f.name}`,
-    `CASE WHEN starts_with(${j}, '"') THEN CASE WHEN contains(${j}, '\\') THEN ${j}->>'$' ELSE ${j}[2:-2] END END AS x_${f.name}`,
-  ];
+  const parts = [`v.${f.name} AS x_${f.name}`];
   if (f.kind === 'timestamp') parts.push(`TRY_CAST(x_${f.name} AS TIMESTAMPTZ) AS t_${f.name}`);
   return parts.join(', ');
 }
 
+/**
+ * True when field f's value was not a JSON string. Only a rendering that could be a non-string's JSON
+ * text (first character `-`, a digit, `[` or `{`, or exactly `true`/`false`: plain comparisons, no
+ * regex) pays a second, one-field parse of the line to read the value's type; a string-typed id such as
+ * "a123" or "team-x" never does. Channel and timestamp checks need no type test: no non-string value
+ * renders as a channel name or an ISO-8601 timestamp.
+ */
+function notString(f: FieldSpec): string {
+  const x = `x_${f.name}`;
+  const maybeNotString = `(${x} >= '-' AND ${x} < ':') OR (${x} >= '[' AND ${x} < '\\') OR (${x} >= '{' AND ${x} < '|') OR ${x} = 'true' OR ${x} = 'false'`;
+  return `CASE WHEN ${maybeNotString} THEN NOT starts_with(json_transform(line, '{"${f.name}": "JSON"}').${f.name}, '"') ELSE false END`;
+}
+
 /** One field's check `s_<f>`: missing_field, invalid_value or NULL (fine), evaluated once per line. */
 function checkOf(f: FieldSpec): string {
-  const j = `j_${f.name}`;
   const x = `x_${f.name}`;
-  const valid = {
-    id: `${x} <> ''`,
-    name: `${x} <> ''`,
-    channel: `${x} IN (${CHANNELS.map((c) => `'${c}'`).join(', ')})`,
-    timestamp: `t_${f.name} IS NOT NULL AND regexp_full_match(${x}, '${TS_RE}')`,
+  const invalid = {
+    id: `${x} = '' OR ${notString(f)}`,
+    name: `${x} = '' OR ${notString(f)}`,
+    channel: `${x} NOT IN (${CHANNELS.map((c) => `'${c}'`).join(', ')})`,
+    timestamp: `t_${f.name} IS NULL OR NOT regexp_full_match(${x}, '${TS_RE}')`,
   }[f.kind];
-  return `CASE WHEN kind <> 'json' THEN NULL WHEN ${j} IS NULL THEN 'missing_field' WHEN ${x} IS NULL OR NOT (${valid}) THEN 'invalid_value' END AS s_${f.name}`;
+  return `CASE WHEN kind <> 'json' THEN NULL WHEN ${x} IS NULL THEN 'missing_field' WHEN ${invalid} THEN 'invalid_value' END AS s_${f.name}`;
 }
 
 function valueOf(f: FieldSpec, options: RenderOptions): string {
@@ -78,7 +86,7 @@ function valueOf(f: FieldSpec, options: RenderOptions): string {
 /** The statement that reads, parses and checks the lines (ingest_read.sql). */
 export function renderIngestRead(spec: StreamSpec, options: RenderOptions = {}): string {
   return sqlFile('ingest_read', {
-    structure: `'{${spec.fields.map((f) => `"${f.name}": "JSON"`).join(', ')}}'`,
+    structure: `'{${spec.fields.map((f) => `"${f.name}": "VARCHAR"`).join(', ')}}'`,
     extracts: spec.fields.map(extractOf).join(',\n    '),
     checks: spec.fields.map(checkOf).join(',\n    '),
     reason: `coalesce(${spec.fields.map((f) => `s_${f.name}`).join(', ')})`,

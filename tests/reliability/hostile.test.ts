@@ -138,6 +138,23 @@ describe('case 8: hostile input', () => {
     ]);
   });
 
+  test('an id is valid only as a JSON string: strings that look like other JSON types are kept, every non-string type is invalid_value', async () => {
+    // Strings whose text is what a number, boolean, object or array renders as: the type, not the text, decides.
+    const lookalikes = ['123', '-5', '0.5e3', 'true', 'false', '[1]', '{"x":1}', 'null', '.5', '9-x', ' 1'];
+    const keptLines = lookalikes.map((s, i) => JSON.stringify({ ...good(`ok${i}`), customer_id: s }));
+    const nonStrings: unknown[] = [7, -1, 0.5, 1e400, -0, true, false, [1], ['a'], {}, { a: 'b' }];
+    const badLines = nonStrings.map((v, i) =>
+      // 1e400 is not representable in JS: write its JSON text by hand.
+      JSON.stringify({ ...good(`bad${i}`), customer_id: '@@V@@' }).replace('"@@V@@"', v === 1e400 ? '1e400' : JSON.stringify(v)));
+    writeRaw(lake, A, '2026-03-10T14', 'types.ndjson', [...keptLines, ...badLines]);
+    const r = await run(lake, JOB, { date: D }, { maxRejectRate: 1 });
+    expectConservation(r.details);
+    expect(r.details).toMatchObject({ kept: lookalikes.length, rejected: nonStrings.length });
+    expect((await query<{ customer_id: string }>(lake, `SELECT customer_id FROM ${A} ORDER BY line_number`)).map((x) => x.customer_id)).toEqual(lookalikes);
+    expect((await rejects()).map((x) => [x.line, x.reason, x.field])).toEqual(
+      badLines.map((_l, i) => [lookalikes.length + i + 1, 'invalid_value', 'customer_id']));
+  });
+
   test('a line over 1 MiB: valid JSON with a huge extra field is kept; an invalid one is malformed_json with raw_line cut to 1024 bytes', async () => {
     const huge = 'x'.repeat(1_200_000);
     const validLong = JSON.stringify({ ...good('long'), blob: huge });
