@@ -108,14 +108,30 @@ export function renderIngestLines(spec: StreamSpec, hasRefused: boolean): string
   return [sqlFile('ingest_lines'), sqlFile('ingest_lines_view', { numbered, null_values: nullValues })];
 }
 
+/** The timestamp that dates a row: the stream's date field, or a snapshot stream's only timestamp. */
+function timestampOf(spec: StreamSpec): string {
+  return spec.dateField ?? spec.fields.find((f) => f.kind === 'timestamp')!.name;
+}
+
+export interface OutcomeOptions {
+  /**
+   * The SQL of the key's hash that groups lines before the exact dedup (DuckDB's 64-bit `hash` by
+   * default). Tests pass a deliberately colliding one to prove collisions are settled by the key.
+   */
+  keyHash?: (key: string) => string;
+}
+
 /** Dedup and the date filter (ingest_outcome.sql). */
-export function renderIngestOutcome(spec: StreamSpec): string {
+export function renderIngestOutcome(spec: StreamSpec, options: OutcomeOptions = {}): string {
+  const keyHash = options.keyHash ?? ((k: string) => `hash(${k})`);
   const keyCol = spec.key ?? 'pos';
-  const ts = spec.dateField ?? spec.fields.find((f) => f.kind === 'timestamp')!.name;
+  const ts = timestampOf(spec);
   return sqlFile('ingest_outcome', {
-    key: keyCol,
+    key_hash: keyHash(keyCol),
+    line_key_hash: keyHash(`l.${keyCol}`),
     key_col: keyCol,
     ts,
+    fields: spec.fields.map((f) => `l.${f.name}`).join(', '),
     differs: spec.fields.map((f) => `d.${f.name} IS DISTINCT FROM k.${f.name}`).join(' OR '),
     first_difference: `CASE ${spec.fields.map((f) => `WHEN d.${f.name} IS DISTINCT FROM k.${f.name} THEN '${f.name}'`).join(' ')} END`,
     copy_struct: `{${spec.fields.map((f) => `'${f.name}': d.${f.name}`).join(', ')}}`,
@@ -133,6 +149,7 @@ export function renderIngestRejects(): string {
 export function renderIngestKept(spec: StreamSpec, partitionKey: string): string {
   return sqlFile('ingest_kept', {
     columns: spec.fields.map((f) => f.name).join(', '),
+    ts: timestampOf(spec),
     partition_key: partitionKey,
     order_by: spec.orderBy.join(', '),
   });

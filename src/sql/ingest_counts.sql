@@ -7,8 +7,8 @@ WITH lines AS (
   GROUP BY ALL
 ), firsts AS (
   SELECT count(*) AS firsts,
-    count(*) FILTER (WHERE i.pos IN (SELECT pos FROM ingest_kept_pos)) AS kept,
-    count(*) FILTER (WHERE f.owned AND i.ts < f.too_late_before AND i.pos NOT IN (SELECT pos FROM ingest_kept_pos)) AS too_late
+    count(*) FILTER (WHERE i.kept) AS kept,
+    count(*) FILTER (WHERE f.owned AND i.ts < f.too_late_before AND NOT i.kept) AS too_late
   FROM ingest_first i JOIN ingest_files f ON f.file_index = (i.pos >> 32)
 )
 SELECT
