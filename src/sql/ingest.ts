@@ -41,37 +41,48 @@ export interface StreamSpec {
 
 const TS_RE = String.raw`\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})`;
 
+/** Fields that must be JSON strings and need a type test (ids, names). */
+const typed = (f: FieldSpec) => f.kind === 'id' || f.kind === 'name';
+
 /**
  * One field's extract columns: `x_<f>`, json_transform's VARCHAR rendering of the value (a string's
- * unescaped content; NULL when the key is missing or null), and `t_<f>` for timestamps. A value that is
- * not a string renders as its JSON text (a number, `true`, `false`, an object or an array): see
- * `notString` for how the two are told apart without a second parse of every line.
+ * unescaped content; NULL when the key is missing or null), `t_<f>` for timestamps, and for ids and
+ * names `a_<f>`: whether the rendering could be a non-string's JSON text. A number renders as its digits
+ * (only `-+.0-9eE`), a boolean as `true`/`false`, an object or array from its `{` or `[`; anything else
+ * (a UUID with a hex letter, "a123", "team-x") can only have been a string. NaN and Infinity, the other
+ * non-string renderings, never get here: the line is malformed_json by then. Plain comparisons first;
+ * the regex runs only on renderings that start like a number.
  */
 function extractOf(f: FieldSpec): string {
-  const parts = [`v.${f.name} AS x_${f.name}`];
-  if (f.kind === 'timestamp') parts.push(`TRY_CAST(x_${f.name} AS TIMESTAMPTZ) AS t_${f.name}`);
+  const x = `x_${f.name}`;
+  const parts = [`v.${f.name} AS ${x}`];
+  if (f.kind === 'timestamp') parts.push(`TRY_CAST(${x} AS TIMESTAMPTZ) AS t_${f.name}`);
+  if (typed(f)) {
+    parts.push(`CASE WHEN ${x} >= '-' AND ${x} < ':' THEN regexp_full_match(${x}, '[-+.0-9eE]+') ELSE (${x} >= '[' AND ${x} < '\\') OR (${x} >= '{' AND ${x} < '|') OR ${x} = 'true' OR ${x} = 'false' END AS a_${f.name}`);
+  }
   return parts.join(', ');
 }
 
 /**
- * True when field f's value was not a JSON string. Only a rendering that could be a non-string's JSON
- * text (first character `-`, a digit, `[` or `{`, or exactly `true`/`false`: plain comparisons, no
- * regex) pays a second, one-field parse of the line to read the value's type; a string-typed id such as
- * "a123" or "team-x" never does. Channel and timestamp checks need no type test: no non-string value
- * renders as a channel name or an ISO-8601 timestamp.
+ * The JSON values of the typed fields (`jt`), parsed a second time only for lines where some typed
+ * field's rendering is ambiguous (`a_<f>`), and then once for all of them: a string's JSON text starts
+ * with `"`. Channel and timestamp checks need no type test: no non-string value renders as a channel
+ * name or an ISO-8601 timestamp.
  */
-function notString(f: FieldSpec): string {
-  const x = `x_${f.name}`;
-  const maybeNotString = `(${x} >= '-' AND ${x} < ':') OR (${x} >= '[' AND ${x} < '\\') OR (${x} >= '{' AND ${x} < '|') OR ${x} = 'true' OR ${x} = 'false'`;
-  return `CASE WHEN ${maybeNotString} THEN NOT starts_with(json_transform(line, '{"${f.name}": "JSON"}').${f.name}, '"') ELSE false END`;
+function typesOf(spec: StreamSpec): string {
+  const fields = spec.fields.filter(typed);
+  if (fields.length === 0) return 'NULL';
+  const structure = `'{${fields.map((f) => `"${f.name}": "JSON"`).join(', ')}}'`;
+  return `CASE WHEN kind = 'json' AND (${fields.map((f) => `a_${f.name}`).join(' OR ')}) THEN json_transform(line, ${structure}) END`;
 }
 
 /** One field's check `s_<f>`: missing_field, invalid_value or NULL (fine), evaluated once per line. */
 function checkOf(f: FieldSpec): string {
   const x = `x_${f.name}`;
+  const notString = `a_${f.name} AND NOT starts_with(jt.${f.name}, '"')`;
   const invalid = {
-    id: `${x} = '' OR ${notString(f)}`,
-    name: `${x} = '' OR ${notString(f)}`,
+    id: `${x} = '' OR (${notString})`,
+    name: `${x} = '' OR (${notString})`,
     channel: `${x} NOT IN (${CHANNELS.map((c) => `'${c}'`).join(', ')})`,
     timestamp: `t_${f.name} IS NULL OR NOT regexp_full_match(${x}, '${TS_RE}')`,
   }[f.kind];
@@ -88,6 +99,7 @@ export function renderIngestRead(spec: StreamSpec, options: RenderOptions = {}):
   return sqlFile('ingest_read', {
     structure: `'{${spec.fields.map((f) => `"${f.name}": "VARCHAR"`).join(', ')}}'`,
     extracts: spec.fields.map(extractOf).join(',\n    '),
+    types: typesOf(spec),
     checks: spec.fields.map(checkOf).join(',\n    '),
     reason: `coalesce(${spec.fields.map((f) => `s_${f.name}`).join(', ')})`,
     field: `CASE ${spec.fields.map((f) => `WHEN s_${f.name} IS NOT NULL THEN '${f.name}'`).join(' ')} END`,

@@ -5,10 +5,10 @@
 -- Inputs: variable ingest_paths (local paths in arrival order); the stream's fields, rendered into the
 --   structure, extracts, checks, reason, field and values slots by src/sql/ingest.ts. Each line is
 --   validated once (json_valid) and parsed once (one json_transform to a struct of VARCHAR: a string's
---   unescaped content, or a non-string's JSON text); each field is checked once, and only a value that
---   could be a non-string's text is parsed again for its type. No try(): DuckDB re-evaluates a whole
---   vector row by row when try() catches an error, and with a bad line in most vectors that tripled
---   the cost of the read.
+--   unescaped content, or a non-string's JSON text); each field is checked once, and only a line with
+--   an id whose text could be a non-string's is parsed again, once, for the types (typed). No try():
+--   DuckDB re-evaluates a whole vector row by row when try() catches an error, and with a bad line in
+--   most vectors that tripled the cost of the read.
 -- Lines the reader itself refuses (invalid UTF-8, an embedded separator, a line over 4 MiB) land in the
 --   temp table ingest_reader_rejects and are added back as malformed_json by ingest_lines.sql.
 CREATE OR REPLACE TEMP TABLE ingest_read AS
@@ -40,10 +40,12 @@ WITH raw AS (
   SELECT read_index, line, kind,
     {{extracts}}
   FROM classified
+), typed AS (
+  SELECT *, {{types}} AS jt FROM extracted
 ), checked AS (
   SELECT *,
     {{checks}}
-  FROM extracted
+  FROM typed
 ), judged AS (
   SELECT *, {{reason}} AS reason, {{field}} AS field FROM checked
 )
