@@ -6,7 +6,9 @@
 --   has ~32M groups, and the string version spilled (8.0 s against 6.3 s on that window).
 -- ingest_dup_rows: the valid lines whose hash is held by several lines (real duplicates, and any keys
 --   whose hashes collide), with their fields: ~3 % of the lines. Duplicates are settled exactly, by
---   the key itself, from here.
+--   the key itself, from here. (Exact because keys compare byte for byte, DuckDB's default collation,
+--   as hash() does; a case-insensitive default_collation would make GROUP BY merge keys hash() keeps
+--   apart. The project sets none.)
 -- ingest_first: one row per key: its first copy, that copy's timestamp, and whether it is kept (the
 --   timestamp falls in [ingest_start, ingest_end)). Snapshot streams key each line by its own position
 --   (no dedup).
