@@ -106,8 +106,18 @@ export async function publishPartition(store: ObjectStore, staged: StagedPartiti
     if (current?.runId !== runId) throw err;
   }
   // History of the versions that were really made current (an orphan of a killed run never is).
-  await store.writeText(`${partitionPrefix(table.name, table.partitionKey, value)}/_history/${pointer.publishedAt}_${runId}.json`, JSON.stringify(pointer));
+  await store.writeText(`${historyPrefix(table, value)}${pointer.publishedAt}_${runId}.json`, JSON.stringify(pointer));
   return pointer;
+}
+
+/** Where a partition keeps the pointers of the versions that were made current, one file each. */
+function historyPrefix(table: TableDef, value: string): string {
+  return `${partitionPrefix(table.name, table.partitionKey, value)}/_history/`;
+}
+
+/** The version itself when its run folder is still there (garbage collection removes old ones), else null. */
+async function stillReadable(store: ObjectStore, table: TableDef, value: string, p: Pointer): Promise<Pointer | null> {
+  return (await store.readText(`${runPrefix(table.name, table.partitionKey, value, p.runId)}/_manifest.json`)) === null ? null : p;
 }
 
 /**
@@ -115,14 +125,13 @@ export async function publishPartition(store: ObjectStore, staged: StagedPartiti
  * after each pointer swap), while its files are kept (until garbage collection); null when there was none.
  */
 export async function versionAsOf(store: ObjectStore, table: TableDef, value: string, instant: string): Promise<Pointer | null> {
-  const prefix = `${partitionPrefix(table.name, table.partitionKey, value)}/_history/`;
+  const prefix = historyPrefix(table, value);
   // History keys start with the ISO publish time, so key order is time order.
   const entries = (await store.list(prefix)).filter((o) => o.key.slice(prefix.length) <= `${instant}_\uffff`);
   const last = entries[entries.length - 1];
   const p = last ? (JSON.parse((await store.readText(last.key)) ?? 'null') as Pointer | null) : null;
   if (!p || p.publishedAt > instant) return null;
-  // A version whose run folder was garbage-collected cannot be read any more.
-  return (await store.readText(`${runPrefix(table.name, table.partitionKey, value, p.runId)}/_manifest.json`)) === null ? null : p;
+  return stillReadable(store, table, value, p);
 }
 
 /**
@@ -130,12 +139,10 @@ export async function versionAsOf(store: ObjectStore, table: TableDef, value: st
  * newest first), provided its run folder was not garbage-collected; null when there is none.
  */
 export async function findVersion(store: ObjectStore, table: TableDef, value: string, accept: (p: Pointer) => boolean): Promise<Pointer | null> {
-  const prefix = `${partitionPrefix(table.name, table.partitionKey, value)}/_history/`;
-  const entries = (await store.list(prefix)).map((o) => o.key).sort().reverse();
+  const entries = (await store.list(historyPrefix(table, value))).map((o) => o.key).sort().reverse();
   for (const key of entries) {
     const p = JSON.parse((await store.readText(key)) ?? 'null') as Pointer | null;
-    if (!p || !accept(p)) continue;
-    if ((await store.readText(`${runPrefix(table.name, table.partitionKey, value, p.runId)}/_manifest.json`)) !== null) return p;
+    if (p && accept(p) && (await stillReadable(store, table, value, p))) return p;
   }
   return null;
 }

@@ -206,10 +206,11 @@ test('exit codes: superseded is 5 (usage 2, config 3, data 4, other 1)', () => {
   expect(exitCodeOf(new Error('x'))).toBe(1);
 });
 
-// BUG: versionAsOf treats every run folder's `_manifest.json` as a version that was current at its
-// publishedAt. A run killed between its manifest and its pointer swap (or one whose pointer write
-// failed) leaves a manifest that never became current, and versionAsOf returns it. The export diff uses
-// versionAsOf to find the ingest data a previous export was built from, so its reasons can be wrong.
+// Regression: versionAsOf once treated every run folder's `_manifest.json` as a version that was current
+// at its publishedAt. A run killed between its manifest and its pointer swap (or one whose pointer write
+// failed) leaves a manifest that never became current. It now reads the partition's `_history/`, which
+// only versions that were made current enter; the export diff relies on it to find the ingest data a
+// previous export was built from.
 test('versionAsOf never returns an orphan version that was never made current', async () => {
   const good = await runJob(lake.services, JOBS[JOB], { date: D });
   // Killed between the rejects partition's manifest and its pointer swap: an orphan manifest remains.
@@ -218,5 +219,5 @@ test('versionAsOf never returns an orphan version that was never made current', 
   expect(runFolders(lake, R, 'dt', D)).toHaveLength(2);
   expect(pointer(lake, R, 'dt', D)!.runId).toBe(good.runId);
   const v = await versionAsOf(lake.services.store, TABLES.notification_attempted_rejects, D, new Date().toISOString());
-  expect(v?.runId).toBe(good.runId); // actual: the killed run's id
+  expect(v?.runId).toBe(good.runId); // not the killed run's id
 });
