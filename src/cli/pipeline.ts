@@ -1,7 +1,8 @@
 /**
  * `npm run pipeline -- daily --date D | daily --from A --to B | daily | monthly --month M`.
  * A backfill runs date by date in order and stops at the first failure, naming the job and date;
- * the same command run again resumes after the dates it already completed.
+ * the same command run again resumes after the dates it already completed. Jobs of a graph run one at
+ * a time unless `--parallel N` (src/graph/runner.ts).
  */
 import { Command } from 'commander';
 import { UsageError } from '../errors.js';
@@ -42,23 +43,26 @@ cliMain(async () => {
     .option('--allow-partial', 'monthly: export a month that is not complete, marked partial')
     .option('--restart', 'backfill: start again from --from instead of resuming')
     .option('--force', 'rerun jobs even when their inputs did not change')
-    .option('--final', 'monthly/restate: mark the exports final (the month close)');
+    .option('--final', 'monthly/restate: mark the exports final (the month close)')
+    .option('--parallel <n>', 'jobs of a graph run at once (default 1: they share one DuckDB that already uses every core)');
   parseArgs(program);
   const [graph] = program.args;
-  const o = program.opts<{ date?: string; from?: string; to?: string; month?: string; allowPartial?: boolean; restart?: boolean; force?: boolean; final?: boolean }>();
+  const o = program.opts<{ date?: string; from?: string; to?: string; month?: string; allowPartial?: boolean; restart?: boolean; force?: boolean; final?: boolean; parallel?: string }>();
   const flags = { force: !!o.force };
+  if (o.parallel !== undefined && !/^[1-9][0-9]*$/.test(o.parallel)) throw new UsageError(`--parallel ${JSON.stringify(o.parallel)} is not valid: use a whole number of at least 1, e.g. 2`);
+  const run = { parallel: o.parallel === undefined ? 1 : Number(o.parallel) };
   return withServices(async (services, config, log) => {
     const json = config.logFormat === 'json';
     const all: JobResult[] = [];
     if (graph === 'restate') {
       const month = requireMonth(o.month, '--month', 'pipeline restate');
-      all.push(...(await restateMonth(services, month, { final: !!o.final, allowPartial: !!o.allowPartial })));
+      all.push(...(await restateMonth(services, month, { final: !!o.final, allowPartial: !!o.allowPartial }, run)));
       report(all, json);
       return 0;
     }
     if (graph === 'monthly') {
       const month = requireMonth(o.month, '--month', 'pipeline monthly');
-      all.push(...(await runGraph(services, MONTHLY_GRAPH, { month, flags: { allowPartial: !!o.allowPartial, final: o.final, force: !!o.force } })));
+      all.push(...(await runGraph(services, MONTHLY_GRAPH, { month, flags: { allowPartial: !!o.allowPartial, final: o.final, force: !!o.force } }, run)));
       report(all, json);
       return 0;
     }
@@ -86,7 +90,7 @@ cliMain(async () => {
       const now = new Date();
       dates = openDates(now, config.latenessHours, last ? new Date(last.at) : null);
       log.info({ event: 'schedule.dates', dates: dates.join(',') }, `scheduled run: dates with an open window: ${dates.join(', ') || 'none'}`);
-      for (const date of dates) all.push(...(await runGraph(services, DAILY_GRAPH, { date, flags })));
+      for (const date of dates) all.push(...(await runGraph(services, DAILY_GRAPH, { date, flags }, run)));
       await services.store.writeText(lastKey, JSON.stringify({ at: now.toISOString(), dates }));
       report(all, json);
       return 0;
@@ -95,7 +99,7 @@ cliMain(async () => {
     const completed: string[] = stateKey ? JSON.parse((await services.store.readText(stateKey)) ?? '{"completed":[]}').completed : [];
     for (const date of dates) {
       try {
-        all.push(...(await runGraph(services, DAILY_GRAPH, { date, flags })));
+        all.push(...(await runGraph(services, DAILY_GRAPH, { date, flags }, run)));
       } catch (err) {
         if (!json && all.length > 0) process.stdout.write(`\n${summary(all)}`);
         if (stateKey) throw Object.assign(err as Error, { message: `${(err as Error).message} (backfill stopped at ${date}; run the same command again to resume)` });

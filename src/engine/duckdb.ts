@@ -149,8 +149,9 @@ export class Engine {
       allocator_flush_threshold: '32MB',
       allocator_bulk_deallocation_flush_threshold: '64MB',
       // jemalloc's background threads purge freed pages as they age. Without them a finished job left
-      // 0.5-0.9 GB resident that the next job in the same process could not reuse: the local daily
-      // graph's peak was 2.1-2.2 GB at 10M events a day against <= 1.9 GB for every job alone.
+      // 0.5-0.9 GB of freed pages resident, and the next job in the same process ran ~0.6 GB higher
+      // than alone: the local daily graph peaked at 1.98-2.17 GB at 10M events a day against <= 1.91 GB
+      // for every job alone (docs/performance.md, "Memory").
       allocator_background_threads: 'true',
     });
     const setup = await instance.connect();

@@ -13,7 +13,7 @@ import { BillingMonth } from '../time/time.js';
 import { MONTHLY_GRAPH, isJobName } from './graph.js';
 import { runGraph } from './runner.js';
 
-export async function restateMonth(services: Services, month: BillingMonth, flags: { final?: boolean; allowPartial?: boolean }): Promise<JobResult[]> {
+export async function restateMonth(services: Services, month: BillingMonth, flags: { final?: boolean; allowPartial?: boolean }, options: { parallel?: number } = {}): Promise<JobResult[]> {
   const statuses = await monthStatus(services, month);
   const results: JobResult[] = [];
   const rebuild = statuses
@@ -27,6 +27,6 @@ export async function restateMonth(services: Services, month: BillingMonth, flag
   if (calc && (calc.state !== 'current' || rebuild.length > 0) && calc.state !== 'missing') {
     results.push(await runJob(services, JOBS.ace_unit_calc_daily, { date: calc.period }));
   }
-  results.push(...(await runGraph(services, MONTHLY_GRAPH, { month, flags })));
+  results.push(...(await runGraph(services, MONTHLY_GRAPH, { month, flags }, options)));
   return results;
 }

@@ -1,12 +1,12 @@
 /**
- * The local runner of a graph for one date or month: each job starts once the jobs it comes `after`
- * have succeeded, and at most `parallel` jobs run at a time (default 1: one after the other, in the
- * graph's declared order). Locally every job shares one DuckDB engine whose threads already use every
- * core, so two jobs at once only split the cores and the engine's memory between them; measured at 10M
- * events a day, one at a time takes the same wall time and keeps the process's peak memory to that of
- * its largest job (docs/performance.md, "Memory"). In production each job is its own ECS task and
- * Step Functions runs independent jobs in parallel. A failed job fails the graph with its name and
- * reason once every job that does not depend on it has run; jobs downstream of it never start.
+ * The local runner of a graph for one date or month: a job starts once the jobs it comes `after` have
+ * succeeded, and at most `parallel` jobs run at a time (default 1), taking turns in the order they
+ * became ready: for today's graphs, the declared order. Locally every job shares one DuckDB engine
+ * whose threads already use every core, so two jobs at once only split the cores and the engine's
+ * memory between them (docs/performance.md, "The local graph: one job at a time"). In production each
+ * job is its own ECS task and Step Functions runs independent jobs in parallel. A failed job fails the
+ * graph with its name and reason: as in Step Functions, where a failed job fails its level, no job
+ * starts after it; jobs already running finish.
  */
 import { AceError, oneLine } from '../errors.js';
 import { JOBS } from '../../jobs/index.js';
@@ -43,9 +43,11 @@ export async function scheduleGraph(graph: Graph, period: string, run: (job: Job
     if (p) return p;
     const node = graph.nodes.find((n) => n.job === job)!;
     p = (async () => {
-      await Promise.all(node.after.map(start)); // rejects when an upstream job failed: this one never starts
+      // Dependencies first, then a slot: a job holding a slot never waits for another job.
+      await Promise.all(node.after.map(start));
       const release = await slot();
       try {
+        if (firstFailure) throw new Error('skipped: an earlier job failed');
         const r = await run(job);
         results.push(r);
         return r;
@@ -61,13 +63,14 @@ export async function scheduleGraph(graph: Graph, period: string, run: (job: Job
   };
 
   await Promise.allSettled(graph.nodes.map((n) => start(n.job)));
+  const order = graph.nodes.map((n) => n.job);
+  results.sort((a, b) => order.indexOf(a.job) - order.indexOf(b.job));
   if (firstFailure) {
     const { job, err } = firstFailure as { job: JobName; err: unknown };
     const reason = oneLine(err).replace(new RegExp(`^${job} ${period}: `), '');
     throw new GraphFailedError(job, period, reason, results, err);
   }
-  const order = graph.nodes.map((n) => n.job);
-  return results.sort((a, b) => order.indexOf(a.job) - order.indexOf(b.job));
+  return results;
 }
 
 /** A counting semaphore: `await slot()` waits for one of `n` slots, in call order, and returns its release. */
