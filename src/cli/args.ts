@@ -49,3 +49,10 @@ export function parseArgs(program: Command, argv: string[] = process.argv): Comm
   }
   return program;
 }
+
+/** `--parallel N` (jobs of a graph run at once by the local runner) into a number; 1 when not given. */
+export function parseParallel(value: string | undefined): number {
+  if (value === undefined) return 1;
+  if (!/^[1-9][0-9]{0,2}$/.test(value)) throw new UsageError(`--parallel ${JSON.stringify(value)} is not valid: use a whole number from 1 to 999, e.g. 2`);
+  return Number(value);
+}

@@ -12,7 +12,7 @@ import { openDates } from '../graph/schedule.js';
 import { JobResult } from '../runtime/job.js';
 import { BusinessDate, datesBetween } from '../time/time.js';
 import { cliMain, withServices } from './main.js';
-import { requireDate, requireMonth, parseArgs } from './args.js';
+import { requireDate, requireMonth, parseArgs, parseParallel } from './args.js';
 import { formatRows } from './format.js';
 import { restateMonth } from '../graph/restate.js';
 
@@ -49,8 +49,7 @@ cliMain(async () => {
   const [graph] = program.args;
   const o = program.opts<{ date?: string; from?: string; to?: string; month?: string; allowPartial?: boolean; restart?: boolean; force?: boolean; final?: boolean; parallel?: string }>();
   const flags = { force: !!o.force };
-  if (o.parallel !== undefined && !/^[1-9][0-9]*$/.test(o.parallel)) throw new UsageError(`--parallel ${JSON.stringify(o.parallel)} is not valid: use a whole number of at least 1, e.g. 2`);
-  const run = { parallel: o.parallel === undefined ? 1 : Number(o.parallel) };
+  const run = { parallel: parseParallel(o.parallel) };
   return withServices(async (services, config, log) => {
     const json = config.logFormat === 'json';
     const all: JobResult[] = [];

@@ -3,7 +3,7 @@
 --   order: the table is written in scan order (preserve_insertion_order), so its rowid is the position.
 --   No window function here, so the JSON work runs on every core.
 -- Inputs: variable ingest_paths (local paths in arrival order); the stream's fields, rendered into the
---   structure, extracts, checks, reason, field and values slots by src/sql/ingest.ts. Each line is
+--   structure, extracts, types, checks, reason, field and values slots by src/sql/ingest.ts. Each line is
 --   validated once (json_valid) and parsed once (one json_transform to a struct of VARCHAR: a string's
 --   unescaped content, or a non-string's JSON text); each field is checked once, and only a line with
 --   an id whose text could be a non-string's is parsed again, once, for the types (typed). No try():

@@ -6,6 +6,7 @@
 import { DAILY_GRAPH, Graph, JobName } from '../../src/graph/graph';
 import { GraphFailedError, scheduleGraph } from '../../src/graph/runner';
 import { JobResult } from '../../src/runtime/job';
+import { parseParallel } from '../../src/cli/args';
 
 function recorder(fail: JobName[] = []) {
   const events: string[] = [];
@@ -89,4 +90,17 @@ test('with parallel = 2 the jobs already running when one fails finish, and the 
 
 test('parallel must be a whole number of at least 1', async () => {
   await expect(scheduleGraph(DAILY_GRAPH, '2026-04-01', recorder().run, 0)).rejects.toThrow(/parallel/);
+});
+
+test.each([
+  [undefined, 1],
+  ['1', 1],
+  ['2', 2],
+  ['16', 16],
+])('--parallel %p is %p', (value, expected) => {
+  expect(parseParallel(value)).toBe(expected);
+});
+
+test.each(['0', '-1', '1.5', 'two', '', '02', '1000'])('--parallel %p is refused, naming the flag and the value', (value) => {
+  expect(() => parseParallel(value)).toThrow(`--parallel ${JSON.stringify(value)} is not valid`);
 });
