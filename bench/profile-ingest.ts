@@ -15,6 +15,7 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import { loadConfig } from '../src/config/config.js';
 import { renderIngestCounts, renderIngestKept, renderIngestLines, renderIngestOutcome, renderIngestRead, renderIngestRejects } from '../src/sql/ingest.js';
 import { ATTEMPTED, DELIVERED } from '../src/runtime/streams.js';
+import { loadSql } from '../src/sql/sql.js';
 import { BusinessDate, ownedHours, readHours, tooLateBefore, windowOf } from '../src/time/time.js';
 import { windowFiles } from './run.js';
 
@@ -50,6 +51,7 @@ async function main(): Promise<void> {
   await c.run(`LOAD icu; SET TimeZone='UTC'`);
   const rows = files.map((f, i) => `(${i}, ${q(path.relative(root, f))}, ${q(hourOf(f).toISOString())}::TIMESTAMPTZ, ${owned.has(hourOf(f).getTime())}, ${q(tooLateBefore(hourOf(f), config.latenessHours).toISOString())}::TIMESTAMPTZ)`);
   await c.run(`CREATE TEMP TABLE ingest_files AS SELECT col0::INTEGER AS file_index, col0::INTEGER AS read_index, col1 AS source_file, col2 AS arrival_hour, col3 AS owned, col4 AS too_late_before FROM (VALUES ${rows.join(', ')})`);
+  await c.run(loadSql('ingest_file_lookups'));
   const w = windowOf(d);
   await c.run(`SET VARIABLE ingest_paths = [${files.map(q).join(', ')}]::VARCHAR[]; SET VARIABLE ingest_start = ${q(w.startUtc.toISOString())}; SET VARIABLE ingest_end = ${q(w.endUtc.toISOString())}`);
   void flag;

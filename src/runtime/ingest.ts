@@ -15,6 +15,7 @@ import { BusinessDate, hourPath, tooLateBefore, windowOf } from '../time/time.js
 import { IngestCounts, StreamSpec, renderIngestCounts, renderIngestKept, renderIngestLines, renderIngestOutcome, renderIngestRead, renderIngestRejects } from '../sql/ingest.js';
 import { TableDef } from '../rules/tables.js';
 import { RULE_VERSION } from '../rules/ace.js';
+import { loadSql } from '../sql/sql.js';
 import { JobContext, RawSource } from './context.js';
 import { ObjectStore } from '../lake/objectStore.js';
 import { JobDefinition } from './job.js';
@@ -65,6 +66,7 @@ async function loadFileTable(ctx: JobContext, files: RawFile[], read: RawFile[],
     SELECT file_index::INTEGER AS file_index, read_index::INTEGER AS read_index, source_file,
            arrival_hour::TIMESTAMPTZ AS arrival_hour, owned, too_late_before::TIMESTAMPTZ AS too_late_before
     FROM ingest_files_raw`);
+  await ctx.db.run(loadSql('ingest_file_lookups'));
 }
 
 /** How one task takes part in a day: the whole day, one shard of its files, or the merge of N shards. */

@@ -159,7 +159,17 @@ export function renderIngestRejects(): string {
 }
 
 export function renderIngestKept(spec: StreamSpec, partitionKey: string): string {
+  // A file's arrival hour and name, looked up by its index: inside the sort only if the stream sorts by them.
+  const lookups = {
+    arrival_hour: `getvariable('ingest_file_hours')[file_index + 1]`,
+    source_file: `getvariable('ingest_file_names')[file_index + 1]`,
+  };
+  const inSort = (c: keyof typeof lookups) => spec.orderBy.includes(c);
+  const after = (c: keyof typeof lookups) => (inSort(c) ? c : `${lookups[c]} AS ${c}`);
   return sqlFile('ingest_kept', {
+    arrival_hour: after('arrival_hour'),
+    source_file: after('source_file'),
+    sort_lookups: (['arrival_hour', 'source_file'] as const).filter(inSort).map((c) => `, ${lookups[c]} AS ${c}`).join(''),
     columns: spec.fields.map((f) => f.name).join(', '),
     ts: timestampOf(spec),
     partition_key: partitionKey,
