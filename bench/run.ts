@@ -274,7 +274,14 @@ async function benchSize(bench: Bench, n: number, work: string): Promise<{ gener
   await bench.time(n, 'lookup', 'outcome_experience_lookup_daily', JOB, ['outcome_experience_lookup_daily', ...force], env);
   await bench.time(n, 'dim_customer', 'dim_customer_daily', JOB, ['dim_customer_daily', ...force], env);
   // The ingest jobs above published new versions, so the calc rebuilds day D's intermediates: the daily case.
-  await bench.time(n, 'calc', `ace_unit_calc_daily (day 1 of ${month})`, JOB, ['ace_unit_calc_daily', ...force], env);
+  // A repeat would find them up to date (--force recomputes the month, not a day whose inputs are
+  // unchanged), so each repeat after the first re-ingests D's deliveries first, untimed.
+  let calcRuns = 0;
+  await bench.time(n, 'calc', `ace_unit_calc_daily (day 1 of ${month})`, JOB, ['ace_unit_calc_daily', ...force], env, {
+    before: async () => {
+      if (calcRuns++ > 0) await reingestDelivered(bench, env, d);
+    },
+  });
   await bench.time(n, 'graph', 'daily graph (pipeline daily --force)', PIPELINE, ['daily', ...force], env);
   if (a.naive) {
     await bench.time(n, 'naive', 'naive Node attempted (zlib+readline+JSON.parse+Set)', 'bench/naive-attempted.ts', [lists.attempted, d, path.join(work, `naive-${n}.ndjson`)], env, { nodeFlags: ['--max-old-space-size=16384'] });
@@ -291,6 +298,12 @@ async function benchSize(bench: Bench, n: number, work: string): Promise<{ gener
     { table: 'ace_unit_audit', partition: `billing_month=${month}`, sort: ['client_id', 'customer_id'] },
   ]);
   return { generated: { summary: gen.summary, seconds: gen.seconds, window: windowFacts }, parquet, lake: root, monthInMain };
+}
+
+/** Untimed setup: a new version of a date's deliveries, so the calc that follows rebuilds that day (the nightly case). */
+async function reingestDelivered(bench: Bench, env: NodeJS.ProcessEnv, date: BusinessDate): Promise<void> {
+  const r = await execNode(JOB, ['notification_delivered_daily', '--date', date, '--force'], env, bench.logFile);
+  if (r.code !== 0) throw new Error(`setup re-ingest of ${date} failed; see ${bench.logFile}`);
 }
 
 /** Calc on day 1 vs the last day, and the monthly exports, with every date of the month ingested. */
@@ -312,10 +325,7 @@ async function benchMonth(bench: Bench, perDay: number, root: string, work: stri
   }
   // As in the daily graph: a date's deliveries were just ingested, so exactly that date is rebuilt, and
   // the month as of D − 1 is the one the calc extends (day 1 recomputes its one-day month).
-  const reingest = (date: BusinessDate) => async () => {
-    const r = await execNode(JOB, ['notification_delivered_daily', '--date', date, '--force'], env, bench.logFile);
-    if (r.code !== 0) throw new Error(`setup re-ingest of ${date} failed; see ${bench.logFile}`);
-  };
+  const reingest = (date: BusinessDate) => () => reingestDelivered(bench, env, date);
   const ingest = async (date: BusinessDate) => {
     for (const job of ['notification_attempted_daily', 'notification_delivered_daily']) {
       await bench.time(perDay, `setup_${job}_${date}`, `setup: ${job} ${date}`, JOB, [job, '--date', date], env, { repeat: 1, setup: true });
