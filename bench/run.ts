@@ -26,6 +26,7 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import { generate, GenerateSummary } from '../src/gen/generator.js';
 import { BusinessDate, addDays, datesBetween, hourPath, lastDayOf, monthOf, readHours } from '../src/time/time.js';
 import { BenchArgs, BenchUsageError, parseBenchArgs } from './args.js';
+import { defaultMemoryLimit } from '../src/config/config.js';
 
 const REPO = path.resolve(__dirname, '..');
 const TIME_BIN = '/usr/bin/time';
@@ -475,7 +476,7 @@ export async function main(argv: string[]): Promise<number> {
     totalmem_gib: +(os.totalmem() / 2 ** 30).toFixed(1),
     node: process.version,
     duckdb: await duckdbVersion(),
-    duckdb_memory_limit: process.env.ACE_DUCKDB_MEMORY_LIMIT ?? 'default (60% of memory, at most 1536MB)',
+    duckdb_memory_limit: process.env.ACE_DUCKDB_MEMORY_LIMIT ?? `default: ${defaultMemoryLimit()} (60% of memory, at most 1280MB)`,
     git: gitState(),
     rss_source: HAS_TIME ? '/usr/bin/time -v (Maximum resident set size)' : 'process.resourceUsage().maxRSS in the child (bench/rss.ts)',
   };

@@ -115,7 +115,7 @@ function numberVar(env: Env, name: string, fallback: number, check: (n: number) 
  * 10M events a day, the design point of a 2 vCPU / 4 GB task (docs/performance.md, "Memory").
  * DuckDB spills to ACE_DUCKDB_TEMP_DIR beyond it.
  */
-function defaultMemoryLimit(): string {
+export function defaultMemoryLimit(): string {
   const cgroup = readCgroupLimit();
   const total = Math.min(cgroup ?? Infinity, os.totalmem());
   const mb = Math.max(256, Math.floor((total * 0.6) / (1024 * 1024)));
