@@ -216,7 +216,7 @@ async function inspectParquet(root: string, checks: Array<{ table: string; parti
 function gitState(): { head: string; dirty: string[] } {
   try {
     const head = execFileSync('git', ['rev-parse', 'HEAD'], { cwd: REPO, encoding: 'utf8' }).trim();
-    const dirty = execFileSync('git', ['status', '--porcelain', '--', 'src', 'jobs'], { cwd: REPO, encoding: 'utf8' }).split('\n').filter(Boolean);
+    const dirty = execFileSync('git', ['status', '--porcelain', '--', 'src', 'jobs', 'bench'], { cwd: REPO, encoding: 'utf8' }).split('\n').filter(Boolean);
     return { head, dirty };
   } catch {
     return { head: 'unknown', dirty: [] };

@@ -5,8 +5,11 @@
 -- sorts by them (the lookup slots are rendered by src/sql/ingest.ts), and the run id and date are
 -- added after it. With the join to ingest_files and the constants inside the sort, each sorted row
 -- was ~100 bytes wider and the 10M-a-day write took 13.8–16.0 s instead of 11.4–11.7 s.
--- A projection over one sorted subquery keeps its order (DuckDB's order preservation: SELECT over a
--- single table subquery, no join); tests/golden/sorted-output.test.ts checks the files.
+-- This relies on a projection over a sorted subquery keeping its order: DuckDB 1.5 plans it as
+-- projections over the ORDER_BY operator, but its documented order preservation does not name
+-- ORDER BY subqueries, so tests/golden/sorted-output.test.ts checks the written files (order, and
+-- each row's file and line) and guards a DuckDB upgrade. The stage wraps this query in one more
+-- projection (src/runtime/context.ts), as it did before.
 SELECT {{columns}}, {{arrival_hour}}, {{source_file}}, line_number, $run_id AS run_id, $dt::DATE AS {{partition_key}}
 FROM (
   SELECT {{columns}}, l.file_index, l.line_number{{sort_lookups}}

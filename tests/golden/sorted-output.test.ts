@@ -10,7 +10,7 @@ import path from 'node:path';
 import zlib from 'node:zlib';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { generate } from '../../src/gen/generator';
-import { Lake, closeLake, makeLake, pointer, run } from '../helpers/lake';
+import { Lake, closeLake, experienceConfig, makeLake, pointer, run, writeRaw } from '../helpers/lake';
 
 // Day 1 of the month: the calc needs the month's earlier days and three days of attempts before it.
 const D = '2026-03-01';
@@ -23,6 +23,14 @@ beforeAll(async () => {
   for (const d of LOOKBACK) await run(lake, 'notification_attempted_daily', { date: d });
   await run(lake, 'notification_attempted_daily', { date: D });
   await run(lake, 'notification_delivered_daily', { date: D });
+  // The generator writes config records on its first day only: add D's own, in 8 files over 4 hours,
+  // each experience in several files, so the lookup's sort interleaves files.
+  for (const [h, hour] of ['2026-03-01T09', '2026-03-01T13', '2026-03-01T17', '2026-03-01T21'].entries()) {
+    for (const file of ['a.ndjson', 'b.ndjson']) {
+      writeRaw(lake, 'experience_config', hour, file, Array.from({ length: 25 }, (_, i) => experienceConfig(`exp-${(i * 7 + h * 3 + file.length) % 17}`, `${hour}:0${i % 10}:00.${String(i).padStart(3, '0')}Z`)));
+    }
+  }
+  await run(lake, 'outcome_experience_lookup_daily', { date: D });
   await run(lake, 'ace_unit_calc_daily', { date: D });
 }, 180_000);
 afterAll(async () => {
@@ -54,34 +62,45 @@ async function outOfOrder(table: string, key: string, value: string, order: stri
 test.each([
   ['notification_attempted', 'dt', D, ['notification_id', 'attempted_at', 'event_id']],
   ['notification_delivered', 'dt', D, ['notification_id', 'delivered_at', 'event_id']],
+  ['outcome_experience_lookup', 'snapshot_date', D, ['experience_id', 'arrival_hour', 'source_file', 'line_number']],
   ['ace_engagement_daily', 'dt', D, ['client_id', 'customer_id', 'notification_id']],
   ['ace_unit_audit', 'billing_month', '2026-03', ['client_id', 'customer_id']],
 ])('%s %s=%s is written in its declared order', async (table, key, value, order) => {
   const { rows, bad } = await outOfOrder(table, key, value, order);
-  expect(rows).toBeGreaterThan(table === 'ace_unit_audit' ? 500 : 20_000);
+  expect(rows).toBeGreaterThan({ ace_unit_audit: 500, outcome_experience_lookup: 150 }[table] ?? 20_000);
   expect(bad).toBe(0);
 });
 
-test('each kept row points at its own raw line, and that file\'s arrival hour, after the sort', async () => {
-  const p = pointer(lake, 'notification_attempted', 'dt', D)!;
+// The experience config sorts by the file (its lookups run inside the sort); the notification streams
+// look the file up after the sort. Either way a row must name the file and line it was read from.
+test.each([
+  ['notification_attempted', 'dt', 'event_id'],
+  ['notification_delivered', 'dt', 'event_id'],
+  ['outcome_experience_lookup', 'snapshot_date', 'updated_at'],
+])('each %s row points at its own raw line, and that file\'s arrival hour', async (table, key, field) => {
+  const p = pointer(lake, table, key, D)!;
   const db = await DuckDBInstance.create(':memory:');
   const c = await db.connect();
   try {
+    // Compared as text: the raw value for ids, the instant (in UTC, as ISO-8601 with milliseconds) for updated_at.
+    const value = field === 'updated_at' ? `strftime(updated_at AT TIME ZONE 'UTC', '%Y-%m-%dT%H:%M:%S.%g')` : field;
     const reader = await c.runAndReadAll(
-      `SELECT event_id, source_file, line_number::INTEGER, strftime(arrival_hour AT TIME ZONE 'UTC', '%Y/%m/%d/%H')
-       FROM read_parquet('${path.join(lake.root, p.files[0])}') USING SAMPLE 300 ROWS (reservoir, 5)`,
+      `SELECT ${value}, experience_id IS NOT NULL, source_file, line_number::INTEGER, strftime(arrival_hour AT TIME ZONE 'UTC', '%Y/%m/%d/%H')
+       FROM (SELECT *, ${table === 'outcome_experience_lookup' ? 'experience_id' : 'NULL'} AS experience_id FROM read_parquet('${path.join(lake.root, p.files[0])}'))
+       USING SAMPLE 300 ROWS (reservoir, 5)`,
     );
-    const rows = reader.getRows() as [string, string, number, string][];
-    expect(rows).toHaveLength(300);
+    const rows = reader.getRows() as [string, boolean, string, number, string][];
+    expect(rows.length).toBeGreaterThan(10);
     const texts = new Map<string, string[]>();
-    for (const [eventId, sourceFile, lineNumber, hour] of rows) {
+    for (const [v, , sourceFile, lineNumber, hour] of rows) {
       // source_file is raw/<stream>/YYYY/MM/DD/HH/<file>, under the lake root here.
       expect(sourceFile.split('/').slice(2, 6).join('/')).toBe(hour);
       if (!texts.has(sourceFile)) {
         const bytes = fs.readFileSync(path.join(lake.root, sourceFile));
         texts.set(sourceFile, (sourceFile.endsWith('.gz') ? zlib.gunzipSync(bytes) : bytes).toString('utf8').split('\n'));
       }
-      expect(JSON.parse(texts.get(sourceFile)![lineNumber - 1]).event_id).toBe(eventId);
+      const raw = JSON.parse(texts.get(sourceFile)![lineNumber - 1]) as Record<string, string>;
+      expect(field === 'updated_at' ? new Date(raw[field]).toISOString().slice(0, 23) : raw[field]).toBe(v);
     }
   } finally {
     c.closeSync();
