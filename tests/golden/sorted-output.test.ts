@@ -8,9 +8,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
-import { DuckDBInstance } from '@duckdb/node-api';
 import { generate } from '../../src/gen/generator';
-import { Lake, closeLake, experienceConfig, makeLake, pointer, run, writeRaw } from '../helpers/lake';
+import { Lake, closeLake, experienceConfig, makeLake, pointer, query, run, writeRaw } from '../helpers/lake';
 
 // Day 1 of the month: the calc needs the month's earlier days and three days of attempts before it.
 const D = '2026-03-01';
@@ -37,26 +36,21 @@ afterAll(async () => {
   await closeLake(lake);
 });
 
-/** Rows of a partition's current files, in file order, that sort before the row just before them. */
-async function outOfOrder(table: string, key: string, value: string, order: string[]): Promise<{ rows: number; bad: number }> {
+/** A partition's current files (one Parquet file per run). */
+function filesOf(table: string, key: string, value: string): string[] {
   const p = pointer(lake, table, key, value);
   if (!p) throw new Error(`${table} ${key}=${value} was not published`);
-  const files = p.files.map((f) => path.join(lake.root, f));
-  const db = await DuckDBInstance.create(':memory:');
-  const c = await db.connect();
-  try {
-    const tuple = `row(${order.join(', ')})`;
-    const reader = await c.runAndReadAll(
-      `SELECT count(*)::INTEGER AS n, count(*) FILTER (WHERE k < prev)::INTEGER AS bad
-       FROM (SELECT ${tuple} AS k, lag(${tuple}) OVER (ORDER BY filename, file_row_number) AS prev
-             FROM read_parquet([${files.map((f) => `'${f}'`).join(', ')}], filename = true, file_row_number = true))`,
-    );
-    const [n, bad] = reader.getRows()[0] as [number, number];
-    return { rows: n, bad };
-  } finally {
-    c.closeSync();
-    db.closeSync();
-  }
+  return p.files.map((f) => `'${path.join(lake.root, f)}'`);
+}
+
+/** Rows of a partition's current files, in file order, that sort before the row just before them. */
+async function outOfOrder(table: string, key: string, value: string, order: string[]): Promise<{ rows: number; bad: number }> {
+  const tuple = `row(${order.join(', ')})`;
+  const [r] = await query<{ rows: number; bad: number }>(lake,
+    `SELECT count(*)::INTEGER AS rows, count(*) FILTER (WHERE k < prev)::INTEGER AS bad
+     FROM (SELECT ${tuple} AS k, lag(${tuple}) OVER (ORDER BY filename, file_row_number) AS prev
+           FROM read_parquet([${filesOf(table, key, value).join(', ')}], filename = true, file_row_number = true))`);
+  return r;
 }
 
 test.each([
@@ -78,32 +72,21 @@ test.each([
   ['notification_delivered', 'dt', 'event_id'],
   ['outcome_experience_lookup', 'snapshot_date', 'updated_at'],
 ])('each %s row points at its own raw line, and that file\'s arrival hour', async (table, key, field) => {
-  const p = pointer(lake, table, key, D)!;
-  const db = await DuckDBInstance.create(':memory:');
-  const c = await db.connect();
-  try {
-    // Compared as text: the raw value for ids, the instant (in UTC, as ISO-8601 with milliseconds) for updated_at.
-    const value = field === 'updated_at' ? `strftime(updated_at AT TIME ZONE 'UTC', '%Y-%m-%dT%H:%M:%S.%g')` : field;
-    const reader = await c.runAndReadAll(
-      `SELECT ${value}, experience_id IS NOT NULL, source_file, line_number::INTEGER, strftime(arrival_hour AT TIME ZONE 'UTC', '%Y/%m/%d/%H')
-       FROM (SELECT *, ${table === 'outcome_experience_lookup' ? 'experience_id' : 'NULL'} AS experience_id FROM read_parquet('${path.join(lake.root, p.files[0])}'))
-       USING SAMPLE 300 ROWS (reservoir, 5)`,
-    );
-    const rows = reader.getRows() as [string, boolean, string, number, string][];
-    expect(rows.length).toBeGreaterThan(10);
-    const texts = new Map<string, string[]>();
-    for (const [v, , sourceFile, lineNumber, hour] of rows) {
-      // source_file is raw/<stream>/YYYY/MM/DD/HH/<file>, under the lake root here.
-      expect(sourceFile.split('/').slice(2, 6).join('/')).toBe(hour);
-      if (!texts.has(sourceFile)) {
-        const bytes = fs.readFileSync(path.join(lake.root, sourceFile));
-        texts.set(sourceFile, (sourceFile.endsWith('.gz') ? zlib.gunzipSync(bytes) : bytes).toString('utf8').split('\n'));
-      }
-      const raw = JSON.parse(texts.get(sourceFile)![lineNumber - 1]) as Record<string, string>;
-      expect(field === 'updated_at' ? new Date(raw[field]).toISOString().slice(0, 23) : raw[field]).toBe(v);
+  // Compared as text: the raw value for ids, the instant (in UTC, as ISO-8601 with milliseconds) for updated_at.
+  const value = field === 'updated_at' ? `strftime(updated_at AT TIME ZONE 'UTC', '%Y-%m-%dT%H:%M:%S.%g')` : field;
+  const rows = await query<{ v: string; source_file: string; line_number: number; hour: string }>(lake,
+    `SELECT ${value} AS v, source_file, line_number::INTEGER AS line_number, strftime(arrival_hour AT TIME ZONE 'UTC', '%Y/%m/%d/%H') AS hour
+     FROM read_parquet([${filesOf(table, key, D).join(', ')}]) USING SAMPLE 300 ROWS (reservoir, 5)`);
+  expect(rows.length).toBeGreaterThan(10);
+  const texts = new Map<string, string[]>();
+  for (const { v, source_file: sourceFile, line_number: lineNumber, hour } of rows) {
+    // source_file is raw/<stream>/YYYY/MM/DD/HH/<file>, under the lake root here.
+    expect(sourceFile.split('/').slice(2, 6).join('/')).toBe(hour);
+    if (!texts.has(sourceFile)) {
+      const bytes = fs.readFileSync(path.join(lake.root, sourceFile));
+      texts.set(sourceFile, (sourceFile.endsWith('.gz') ? zlib.gunzipSync(bytes) : bytes).toString('utf8').split('\n'));
     }
-  } finally {
-    c.closeSync();
-    db.closeSync();
+    const raw = JSON.parse(texts.get(sourceFile)![lineNumber - 1]) as Record<string, string>;
+    expect(field === 'updated_at' ? new Date(raw[field]).toISOString().slice(0, 23) : raw[field]).toBe(v);
   }
 });
