@@ -39,6 +39,8 @@ variables {
   security_group_ids = ["sg-1"]
   athena_workgroup   = "ace-unit-test"
   athena_results     = { bucket = "test-lake", prefix = "athena-results" }
+  lake_bucket        = "test-lake"
+  lake_prefix        = "lake"
   kms_key_arn        = "arn:aws:kms:us-east-1:123456789012:key/00000000-0000-0000-0000-000000000000"
 }
 
