@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parse } from '@cdktf/hcl2json';
 import { ALL_JOBS } from '../../src/graph/graph';
+import { SHARDABLE_JOBS } from '../../src/cli/args';
 
 const ROOT = resolve(__dirname, '../..');
 const STACKS = ['infrastructure', 'pipeline'] as const;
@@ -133,6 +134,14 @@ describe('structural checks (hcl2json)', () => {
     const gc = readFileSync(join(mod('compute'), 'gc.tf'), 'utf8');
     expect(gc).toContain('entryPoint = ["node", "dist/src/cli/gc.js"]');
     expect(locals(compute).gc).toBeDefined();
+  });
+
+  test('exactly the shardable jobs (SHARDABLE_JOBS) may use _shards/<job>/, and gc collects _shards/', async () => {
+    const compute = await hclOf(mod('compute'));
+    const jobs = locals(compute).jobs as Record<string, { shards: boolean }>;
+    expect(Object.keys(jobs).filter((j) => jobs[j].shards).sort()).toEqual([...SHARDABLE_JOBS].sort());
+    expect(locals(compute).shard_keys).toBe('${{ for job, j in local.jobs : job => j.shards ? ["${var.lake_prefix}/_shards/${job}/"] : [] }}');
+    expect(readFileSync(join(mod('compute'), 'gc.tf'), 'utf8')).toContain('"${local.lake_arn}/${var.lake_prefix}/_shards/*"');
   });
 
   test('shard_count: a root variable (default 1, 1 to 256) passed to orchestration, which picks the generated daily definition', async () => {

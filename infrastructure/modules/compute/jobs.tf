@@ -4,6 +4,8 @@
 #   reads:  the tables it reads besides its own (ctx.currentFiles, snapshots, the export diff)
 #   views:  creates v_outcome_experience_lookup and v_dim_customer in Athena after publishing
 #           (src/runtime/context.ts: VIEW_SOURCES)
+#   shards: runs as --shard k/N tasks plus a --merge-shards N task (SHARDABLE_JOBS in src/cli/args.ts),
+#           which keep their parts under _shards/<job>/
 
 locals {
   jobs = {
@@ -15,6 +17,7 @@ locals {
       views       = false
       exports     = false
       warehouse   = false
+      shards      = true
     }
     notification_delivered_daily = {
       cpu         = 2048, memory = 8192, ephemeral_gib = 50
@@ -24,6 +27,7 @@ locals {
       views       = false
       exports     = false
       warehouse   = false
+      shards      = true
     }
     outcome_experience_lookup_daily = {
       cpu         = 512, memory = 1024, ephemeral_gib = 21
@@ -33,6 +37,7 @@ locals {
       views       = true
       exports     = false
       warehouse   = false
+      shards      = false
     }
     dim_customer_daily = {
       cpu         = 512, memory = 2048, ephemeral_gib = 21
@@ -42,6 +47,7 @@ locals {
       views       = true
       exports     = false
       warehouse   = true
+      shards      = false
     }
     # Per date: the intermediates and unattributed_deliveries; per billing month: audit and agg.
     # Its publish lock is the month's (_state/locks/ace_unit_calc_daily/<YYYY-MM>.lock).
@@ -53,6 +59,7 @@ locals {
       views       = false
       exports     = false
       warehouse   = false
+      shards      = true
     }
     # Both exports share src/runtime/exports.ts: the month's audit and agg, the lookups as of the last
     # day, and for a new version's unit diff the engagements and the events of the month.
@@ -67,6 +74,7 @@ locals {
       views     = false
       exports   = true
       warehouse = false
+      shards    = false
     }
     ace_unit_monthly_outcome_experience_output = {
       cpu         = 1024, memory = 4096, ephemeral_gib = 30
@@ -79,6 +87,7 @@ locals {
       views     = false
       exports   = true
       warehouse = false
+      shards    = false
     }
   }
 
