@@ -232,6 +232,18 @@ run "compute_least_privilege" {
     error_message = "a task role writes outside its own table, runs, _state, scratch, shards (or export) prefixes"
   }
 
+  # The month close's status check (exports with final) lists every raw stream and reads none.
+  assert {
+    condition = alltrue([
+      for job in ["ace_unit_monthly_output", "ace_unit_monthly_outcome_experience_output"] : anytrue([
+        for st in jsondecode(aws_iam_role_policy.task[job].policy).Statement :
+        st.Action == ["s3:ListBucket"] && st.Resource == ["arn:aws:s3:::test-raw"] &&
+        try(st.Condition.StringLike["s3:prefix"], []) == ["raw/notification_attempted/*", "raw/notification_delivered/*", "raw/experience_config/*"]
+      ]) && !strcontains(aws_iam_role_policy.task[job].policy, "arn:aws:s3:::test-raw/")
+    ])
+    error_message = "the exports list the raw streams (status at month close) and read no raw object"
+  }
+
   # Shards (--shard k/N, then --merge-shards N): exactly the shardable jobs (SHARDABLE_JOBS in
   # src/cli/args.ts) read, write and list their own _shards/<job>/, and nothing else under _shards/.
   assert {

@@ -76,12 +76,13 @@ locals {
           Action   = ["s3:GetObject"]
           Resource = [for s in j.raw_streams : "${local.raw_arn}/raw/${s}/*"]
         },
-        length(j.raw_streams) == 0 ? null : {
+        length(concat(j.raw_streams, j.lists_raw)) == 0 ? null : {
+          # Its own streams; for the exports, the streams the month close's status check lists (no reads).
           Sid       = "ListOwnRawStreams"
           Effect    = "Allow"
           Action    = ["s3:ListBucket"]
           Resource  = [local.raw_arn]
-          Condition = { StringLike = { "s3:prefix" = [for s in j.raw_streams : "raw/${s}/*"] } }
+          Condition = { StringLike = { "s3:prefix" = [for s in distinct(concat(j.raw_streams, j.lists_raw)) : "raw/${s}/*"] } }
         },
         {
           Sid      = "ReadInputAndOwnTables"
