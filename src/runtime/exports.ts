@@ -175,12 +175,17 @@ async function refuseUnclosableMonth(ctx: JobContext, month: BillingMonth, allow
   if (allowPartial) throw new UsageError(`a partial export cannot be final: use --final or --allow-partial, not both`, { job: ctx.job, month });
   const blockers = await monthCloseBlockers(ctx.services, month, currentTime());
   if (blockers.length === 0) return;
+  const last = lastDayOf(month);
+  const fixes: string[] = [];
   const open = blockers.find((b) => b.state === 'open');
-  const fix = open
-    ? `close the month after ${open.reason.replace(/^.* closes at /, '')}`
-    : `rebuild them with \`npm run pipeline -- restate --month ${month} --final\`${blockers.some((b) => b.job === 'dim_customer_daily') ? ` and \`npm run job -- dim_customer_daily --date ${lastDayOf(month)}\`` : ''}, or in production run the daily state machine for those dates and ${lastDayOf(month)}, then the month close again`;
+  if (open) fixes.push(`close the month after ${open.reason.replace(/^.* closes at /, '')}`);
+  if (blockers.some((b) => b.state === 'stale' || (b.state === 'missing' && b.job !== 'dim_customer_daily'))) {
+    fixes.push(`rebuild the named dates with \`npm run pipeline -- restate --month ${month}\``);
+  }
+  if (blockers.some((b) => b.state === 'partial' || b.job === 'dim_customer_daily')) fixes.push(`run \`npm run pipeline -- daily --date ${last}\``);
+  fixes.push(`then close it again (in production: the daily state machine with those dates and ${last}, then the month close)`);
   throw new NotReadyError(
-    `refusing to mark ${month} final: ${blockers.map(describeBlocker).join('; ')}. Nothing was written; ${fix}`,
+    `refusing to mark ${month} final: ${blockers.map(describeBlocker).join('; ')}. Nothing was written; ${fixes.join(', ')}`,
     { job: ctx.job, month },
   );
 }

@@ -108,12 +108,10 @@ export async function monthCloseBlockers(services: Services, month: BillingMonth
   if (now < closesAt) out.push({ job: 'window', state: 'open', periods: [last], reason: `the arrival window of ${last} closes at ${closesAt.toISOString()}` });
   const statuses = (await monthStatus(services, month)).filter((s) => !(MONTHLY_JOBS as readonly string[]).includes(s.job));
   for (const s of statuses) {
-    if (s.state === 'current') {
-      if (s.job === 'ace_unit_calc_daily' && s.period !== last) {
-        out.push({ job: s.job, state: 'partial', periods: [s.period], reason: `the month is computed as of ${s.period}, not ${last}` });
-      }
-      continue;
+    if (s.job === 'ace_unit_calc_daily' && s.state !== 'missing' && s.period !== last) {
+      out.push({ job: s.job, state: 'partial', periods: [s.period], reason: `the month is computed as of ${s.period}, not ${last}` });
     }
+    if (s.state === 'current') continue;
     const same = out.find((b) => b.job === s.job && b.state === s.state);
     if (same) same.periods.push(s.period);
     else out.push({ job: s.job, state: s.state, periods: [s.period], reason: s.reason.replace(/ since run \S+/, ' since it was built') });

@@ -19,6 +19,8 @@ const MODULE_TEST_DIRS: Record<(typeof STACKS)[number], string[]> = {
   pipeline: [],
 };
 
+const TF_TIMEOUT_MS = 900_000;
+
 const hasTerraform = spawnSync('terraform', ['version'], { encoding: 'utf8' }).status === 0;
 if (!hasTerraform) {
   // Visible on purpose: the real checks did not run here.
@@ -32,7 +34,9 @@ function terraform(cwd: string, args: string[], configFile: string) {
     cwd,
     encoding: 'utf8',
     env: { ...process.env, TF_CLI_CONFIG_FILE: configFile, TF_IN_AUTOMATION: '1', CHECKPOINT_DISABLE: '1', NO_COLOR: '1' },
-    timeout: 120_000,
+    // A bound against a hung process, not a speed check: on a busy 2-core machine one `terraform test`
+    // of the whole stack took over 2 minutes.
+    timeout: TF_TIMEOUT_MS,
   });
   if (res.status !== 0) throw new Error(`terraform ${args.join(' ')} failed in ${cwd}:\n${res.stdout}\n${res.stderr}`);
   return res.stdout;
@@ -49,7 +53,7 @@ function terraform(cwd: string, args: string[], configFile: string) {
     cpSync(source, work, { recursive: true, filter: (src) => !/[\\/]\.terraform([\\/]|$)|\.tfstate/.test(src) });
     terraform(work, ['init', '-backend=false', '-input=false'], configFile);
     for (const dir of MODULE_TEST_DIRS[stack]) terraform(work, ['init', '-backend=false', '-input=false', `-test-directory=${dir}`], configFile);
-  }, 120_000);
+  }, TF_TIMEOUT_MS);
   afterAll(() => rmSync(work, { recursive: true, force: true }));
 
   test('fmt -check -recursive', () => {
@@ -61,12 +65,12 @@ function terraform(cwd: string, args: string[], configFile: string) {
   test('test (mock_provider "aws")', () => {
     const out = terraform(work, ['test', '-no-color'], configFile);
     expect(out).toMatch(/Success! \d+ passed, 0 failed/);
-  }, 120_000);
+  }, TF_TIMEOUT_MS);
   for (const dir of MODULE_TEST_DIRS[stack]) {
     test(`test -test-directory=${dir} (mock_provider "aws")`, () => {
       const out = terraform(work, ['test', '-no-color', `-test-directory=${dir}`], configFile);
       expect(out).toMatch(/Success! \d+ passed, 0 failed/);
-    }, 120_000);
+    }, TF_TIMEOUT_MS);
   }
 });
 

@@ -73,7 +73,7 @@ test('a date whose daily run failed (a partition missing): job --final exits 4 n
   const line = errorLine(r.stderr);
   expect(line).toMatch(new RegExp(`^error: ${BY} ${M}: refusing to mark ${M} final: outcome_experience_lookup_daily ${FAILED_LOOKUP_DATE} missing \\(`));
   expect(line).not.toContain('window still open');
-  expect(line).toContain(`npm run pipeline -- restate --month ${M} --final`);
+  expect(line).toContain(`npm run pipeline -- restate --month ${M}`);
   expect(snapshot()).toEqual(before);
   expect(manifest(BY).final).toBe(false);
 });
