@@ -62,6 +62,8 @@ module "orchestration" {
   assign_public_ip     = var.assign_public_ip
   athena_workgroup     = module.catalog.athena_workgroup
   athena_results       = { bucket = module.storage.lake_bucket, prefix = module.storage.athena_results_prefix }
+  lake_bucket          = module.storage.lake_bucket
+  lake_prefix          = module.storage.lake_prefix
   kms_key_arn          = module.storage.kms_key_arn
   alert_emails         = var.alert_emails
   log_retention_days   = var.log_retention_days

@@ -220,15 +220,57 @@ run "compute_least_privilege" {
               ace_unit_monthly_outcome_experience_output = ["test-exports/exports/ace_unit_monthly_outcome_experience_output/"]
             }, job, []) : startswith(r, "arn:aws:s3:::${prefix}")
             ], [
-            for prefix in [
+            for prefix in concat([
               "test-lake/lake/tables/runs/job=${job}/", "test-lake/lake/_state/locks/${job}/", "test-lake/lake/_state/running/${job}/",
               "test-lake/lake/_state/published/${job}/", "test-lake/lake/_scratch/",
-            ] : startswith(r, "arn:aws:s3:::${prefix}")
+              ], contains(["notification_attempted_daily", "notification_delivered_daily", "ace_unit_calc_daily"], job) ? ["test-lake/lake/_shards/${job}/"] : [],
+            ) : startswith(r, "arn:aws:s3:::${prefix}")
           ]))
         ] if length([for a in st.Action : a if can(regex("^s3:(Put|Delete|Abort)", a))]) > 0
       ]
     ]))
-    error_message = "a task role writes outside its own table, runs, _state, scratch (or export) prefixes"
+    error_message = "a task role writes outside its own table, runs, _state, scratch, shards (or export) prefixes"
+  }
+
+  # The month close's status check (exports with final) lists every raw stream and reads none.
+  assert {
+    condition = alltrue([
+      for job in ["ace_unit_monthly_output", "ace_unit_monthly_outcome_experience_output"] : anytrue([
+        for st in jsondecode(aws_iam_role_policy.task[job].policy).Statement :
+        st.Action == ["s3:ListBucket"] && st.Resource == ["arn:aws:s3:::test-raw"] &&
+        try(st.Condition.StringLike["s3:prefix"], []) == ["raw/notification_attempted/*", "raw/notification_delivered/*", "raw/experience_config/*"]
+      ]) && !strcontains(aws_iam_role_policy.task[job].policy, "arn:aws:s3:::test-raw/")
+    ])
+    error_message = "the exports list the raw streams (status at month close) and read no raw object"
+  }
+
+  # Shards (--shard k/N, then --merge-shards N): exactly the shardable jobs (SHARDABLE_JOBS in
+  # src/cli/args.ts) read, write and list their own _shards/<job>/, and nothing else under _shards/.
+  assert {
+    condition = alltrue([
+      for job, p in aws_iam_role_policy.task :
+      (anytrue([
+        for st in jsondecode(p.policy).Statement :
+        st.Resource == ["arn:aws:s3:::test-lake/lake/_shards/${job}/*"] &&
+        alltrue([for a in ["s3:GetObject", "s3:PutObject"] : contains(st.Action, a)]) && !contains(st.Action, "s3:DeleteObject")
+        ]) && anytrue([
+        for st in jsondecode(p.policy).Statement :
+        contains(st.Action, "s3:ListBucket") && contains(try(st.Condition.StringLike["s3:prefix"], []), "lake/_shards/${job}/*")
+      ])) == contains(["notification_attempted_daily", "notification_delivered_daily", "ace_unit_calc_daily"], job)
+    ])
+    error_message = "exactly the shardable jobs get, put and list their own lake/_shards/<job>/ (and delete nothing there)"
+  }
+
+  assert {
+    condition = alltrue(flatten([
+      for job, p in aws_iam_role_policy.task : [
+        for st in jsondecode(p.policy).Statement : concat(
+          [for r in st.Resource : !strcontains(r, "/_shards/") || startswith(r, "arn:aws:s3:::test-lake/lake/_shards/${job}/")],
+          [for k in try(st.Condition.StringLike["s3:prefix"], []) : !strcontains(k, "_shards/") || startswith(k, "lake/_shards/${job}/")],
+        )
+      ]
+    ]))
+    error_message = "a task role reaches another job's shards"
   }
 
   # Every job can take its own publish lock, leave its running marker and record what it published.
@@ -314,10 +356,19 @@ run "compute_least_privilege" {
         [for a in st.Action : !can(regex("^s3:Put", a))],
         !contains(st.Action, "s3:DeleteObject") ? [] : [for r in st.Resource : contains([
           "arn:aws:s3:::test-lake/lake/tables/*/run=*", "arn:aws:s3:::test-lake/lake/_scratch/*", "arn:aws:s3:::test-lake/lake/_state/running/*",
+          "arn:aws:s3:::test-lake/lake/_shards/*",
         ], r)],
       )
     ]))
-    error_message = "gc deletes only run folders, scratch and running markers, and writes nothing"
+    error_message = "gc deletes only run folders, scratch, running markers and shard parts, and writes nothing"
+  }
+
+  assert {
+    condition = (
+      anytrue([for st in jsondecode(aws_iam_role_policy.gc.policy).Statement : contains(st.Action, "s3:DeleteObject") && contains(st.Resource, "arn:aws:s3:::test-lake/lake/_shards/*")]) &&
+      anytrue([for st in jsondecode(aws_iam_role_policy.gc.policy).Statement : contains(st.Action, "s3:ListBucket") && contains(try(st.Condition.StringLike["s3:prefix"], []), "lake/_shards/*")])
+    )
+    error_message = "gc lists and deletes the shard parts under lake/_shards/ (npm run gc collects them)"
   }
 }
 
@@ -464,5 +515,16 @@ run "alarms" {
   assert {
     condition     = strcontains(aws_sfn_state_machine.freshness.definition, "AT TIME ZONE 'America/New_York'")
     error_message = "the freshness check asks for yesterday in America/New_York"
+  }
+
+  # A refused month close (or a failed export) fails the monthly execution: that alarms, besides the SNS message.
+  assert {
+    condition = (
+      aws_cloudwatch_metric_alarm.executions["monthly-ExecutionsFailed"].dimensions.StateMachineArn == "arn:aws:states:us-east-1:123456789012:stateMachine:m" &&
+      aws_cloudwatch_metric_alarm.executions["monthly-ExecutionsFailed"].threshold == 0 &&
+      aws_cloudwatch_metric_alarm.executions["monthly-ExecutionsFailed"].alarm_actions == toset(["arn:aws:sns:us-east-1:123456789012:ace-unit-test-alerts"]) &&
+      aws_cloudwatch_metric_alarm.executions["daily-ExecutionsFailed"].alarm_actions == toset(["arn:aws:sns:us-east-1:123456789012:ace-unit-test-alerts"])
+    )
+    error_message = "a failed monthly execution (a refused month close) and a failed daily one alarm to the alerts topic"
   }
 }

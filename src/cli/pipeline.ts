@@ -8,7 +8,8 @@ import { Command } from 'commander';
 import { UsageError } from '../errors.js';
 import { DAILY_GRAPH, MONTHLY_GRAPH } from '../graph/graph.js';
 import { runGraph } from '../graph/runner.js';
-import { openDates } from '../graph/schedule.js';
+import { DAILY_STATE_KEY, dailyRunState, parseDailyRunState, scheduledDates } from '../graph/schedule.js';
+import { currentTime } from '../runtime/status.js';
 import { JobResult } from '../runtime/job.js';
 import { BusinessDate, datesBetween } from '../time/time.js';
 import { cliMain, withServices } from './main.js';
@@ -84,13 +85,14 @@ cliMain(async () => {
         dates = dates.filter((d) => !done.includes(d));
       }
     } else {
-      const lastKey = '_state/daily_last_run.json';
-      const last = JSON.parse((await services.store.readText(lastKey)) ?? 'null') as { at: string } | null;
-      const now = new Date();
-      dates = openDates(now, config.latenessHours, last ? new Date(last.at) : null);
-      log.info({ event: 'schedule.dates', dates: dates.join(',') }, `scheduled run: dates with an open window: ${dates.join(', ') || 'none'}`);
+      // Every date after the last successful scheduled run's closed_through (src/graph/schedule.ts).
+      const now = currentTime();
+      const last = parseDailyRunState(await services.store.readText(DAILY_STATE_KEY), config.latenessHours);
+      dates = scheduledDates(now, config.latenessHours, last);
+      log.info({ event: 'schedule.dates', dates: dates.join(','), after: last?.closed_through ?? null }, `scheduled run: ${dates.join(', ') || 'no date'}${last ? ` (every date after ${last.closed_through}, the last successful run's closed windows)` : ''}`);
       for (const date of dates) all.push(...(await runGraph(services, DAILY_GRAPH, { date, flags }, run)));
-      await services.store.writeText(lastKey, JSON.stringify({ at: now.toISOString(), dates }));
+      // Only after every date succeeded: a failed run leaves the state, so the next run redoes its dates.
+      await services.store.writeText(DAILY_STATE_KEY, `${JSON.stringify(dailyRunState(now, config.latenessHours, dates))}\n`);
       report(all, json);
       return 0;
     }

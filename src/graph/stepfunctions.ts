@@ -17,6 +17,7 @@
  */
 import { SHARDABLE_JOBS } from '../cli/args.js';
 import { DAILY_GRAPH, MONTHLY_GRAPH, levelsOf, type Graph, type JobName } from './graph.js';
+import { DAILY_STATE_KEY, scheduledDatesSql } from './schedule.js';
 
 export type Json = string | number | boolean | null | Json[] | { [key: string]: Json };
 export type State = { [key: string]: Json };
@@ -64,6 +65,11 @@ const ATHENA_TRANSIENT_RETRY: State[] = [
     JitterStrategy: 'FULL',
   },
 ];
+const S3_TRANSIENT_RETRY: State[] = [
+  { ErrorEquals: ['S3.InternalErrorException', 'S3.SlowDownException', 'S3.ServiceUnavailableException'], IntervalSeconds: 5, BackoffRate: 2, MaxAttempts: 3 },
+];
+/** A missing object, as Step Functions names the SDK's NoSuchKey (both spellings, to be safe). */
+const S3_NO_SUCH_KEY = ['S3.NoSuchKeyException', 'S3.NoSuchKey'];
 const SNS_TRANSIENT_RETRY: State[] = [
   { ErrorEquals: ['SNS.InternalErrorException', 'SNS.ThrottledException'], IntervalSeconds: 5, BackoffRate: 2, MaxAttempts: 3 },
 ];
@@ -183,20 +189,25 @@ function failureStates(step: string, period: Period | null, detail?: FailureDeta
   Object.assign(failure, detail?.fields ?? {});
   return {
     [describeName(step)]: { Type: 'Pass', Parameters: failure, ResultPath: '$.failure', Next: notifyName(step) },
-    [notifyName(step)]: {
-      Type: 'Task',
-      Resource: 'arn:aws:states:::sns:publish',
-      Parameters: {
-        TopicArn: placeholder('alerts_topic_arn'),
-        Subject: `ace-unit: ${job} failed`,
-        'Message.$': 'States.JsonToString($.failure)',
-      },
-      ResultPath: null,
-      Retry: SNS_TRANSIENT_RETRY,
-      Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.notify_error', Next: failName(step) }],
-      Next: failName(step),
-    },
+    [notifyName(step)]: notifyState(step, `ace-unit: ${job} failed`, failName(step)),
     [failName(step)]: { Type: 'Fail', Error: 'JobFailed', CausePath: '$.failure.summary' },
+  };
+}
+
+/** Publishes `$.failure` to the alerts topic, then goes to `next` (also when the publish fails). */
+function notifyState(step: string, subject: string, next: string): State {
+  return {
+    Type: 'Task',
+    Resource: 'arn:aws:states:::sns:publish',
+    Parameters: {
+      TopicArn: placeholder('alerts_topic_arn'),
+      Subject: subject,
+      'Message.$': 'States.JsonToString($.failure)',
+    },
+    ResultPath: null,
+    Retry: SNS_TRANSIENT_RETRY,
+    Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.notify_error', Next: next }],
+    Next: next,
   };
 }
 
@@ -311,30 +322,20 @@ export function graphStates(graph: Graph, options: GraphOptions = {}): { StartAt
   };
 }
 
-/** Days the scheduled run covers: every date whose window is open or closed since yesterday's run. */
-export function scheduledLookbackDays(latenessHours = DEFAULT_LATENESS_HOURS): number {
-  return Math.ceil(latenessHours / 24) + 1;
-}
-
 /**
  * Athena (Trino) computes calendar values in America/New_York for the scheduled forms, so the
  * machines need neither a Lambda nor date arithmetic in JSONPath. Row 0 of the results is the header.
+ * The scheduled daily plan is src/graph/schedule.ts's rule in SQL (scheduledDatesSql).
  */
-export function openDatesSql(latenessHours = DEFAULT_LATENESS_HOURS): string {
-  const days = scheduledLookbackDays(latenessHours);
-  return (
-    `SELECT json_format(CAST(transform(sequence(${days}, 1, -1), n -> CAST(date_add('day', -n, ` +
-    `CAST(current_timestamp AT TIME ZONE 'America/New_York' AS date)) AS varchar)) AS JSON)) AS dates`
-  );
-}
 export const PREVIOUS_MONTH_SQL =
   `SELECT date_format(date_add('month', -1, CAST(current_timestamp AT TIME ZONE 'America/New_York' AS date)), '%Y-%m') AS month`;
 
-function athenaQuery(sql: string, next: string, onError: string): State {
+/** `parameters`: an intrinsic giving the array of Athena execution parameters (the `?` of `sql`). */
+function athenaQuery(sql: string, next: string, onError: string, parameters?: string): State {
   return {
     Type: 'Task',
     Resource: 'arn:aws:states:::athena:startQueryExecution.sync',
-    Parameters: { QueryString: sql, WorkGroup: placeholder('athena_workgroup') },
+    Parameters: { QueryString: sql, WorkGroup: placeholder('athena_workgroup'), ...(parameters ? { 'ExecutionParameters.$': parameters } : {}) },
     ResultSelector: { 'QueryExecutionId.$': '$.QueryExecution.QueryExecutionId' },
     ResultPath: '$.plan',
     Retry: ATHENA_TRANSIENT_RETRY,
@@ -357,20 +358,57 @@ function athenaResults(resultSelector: State, resultPath: string | null, next: s
 }
 
 export const DAILY_MAP_STATE = 'Each date, oldest first';
-export const PLAN_DATES_STEP = 'plan_open_dates';
+export const PLAN_DATES_STEP = 'plan_scheduled_dates';
+export const RECORD_RUN_STEP = 'record_scheduled_run';
+export const READ_DAILY_STATE = 'Read the last successful scheduled run';
+export const PLAN_FROM_STATE = 'Plan the dates after the last successful run';
+export const PLAN_WITHOUT_STATE = 'Plan the last 24 hours (no run recorded)';
+export const RECORD_DAILY_STATE = 'Record this successful scheduled run';
+
+/** The lake's `_state/daily_last_run.json` (src/graph/schedule.ts), read and written by both forms. */
+const dailyStateObject = (): State => ({ Bucket: placeholder('lake_bucket'), Key: placeholder('daily_state_key') });
+
+/**
+ * Whether the state exists, by listing its exact key: S3 answers a GetObject of a missing key with
+ * 404 only to a caller that may list the bucket, and the machines may list that one key only.
+ */
+function lookForDailyState(found: string, missing: string, onError: string): Record<string, State> {
+  const choice = `${found}?`;
+  return {
+    [`Look for ${DAILY_STATE_KEY}`]: {
+      Type: 'Task',
+      Resource: 'arn:aws:states:::aws-sdk:s3:listObjectsV2',
+      Parameters: { Bucket: placeholder('lake_bucket'), Prefix: placeholder('daily_state_key'), MaxKeys: 1 },
+      ResultSelector: { 'count.$': '$.KeyCount' },
+      ResultPath: '$.daily_state_listing',
+      Retry: S3_TRANSIENT_RETRY,
+      Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: onError }],
+      Next: choice,
+    },
+    [choice]: {
+      Type: 'Choice',
+      Choices: [{ Variable: '$.daily_state_listing.count', NumericGreaterThan: 0, Next: found }],
+      Default: missing,
+    },
+  };
+}
+export const LOOK_FOR_DAILY_STATE = `Look for ${DAILY_STATE_KEY}`;
 
 /**
  * Input `{"dates": ["YYYY-MM-DD", ...]}` (a backfill or a rerun: given order, one date at a time),
- * or `{}` (the 04:15 schedule): the open dates are planned first, oldest first.
+ * or `{}` (the 04:15 schedule): the dates are planned first from the last *successful* scheduled run
+ * (src/graph/schedule.ts: every date after its `closed_through`, through yesterday), so a missed or
+ * failed run is caught up; after every date succeeded, this run is recorded for the next one.
  */
 export function dailyDefinition(latenessHours = DEFAULT_LATENESS_HOURS, options: GraphOptions = {}): AslDefinition {
   const perDate = graphStates(DAILY_GRAPH, options);
   const itemSelector: State = { 'date.$': '$$.Map.Item.Value' };
   if (options.sharded) itemSelector.shard_count = placeholder(SHARD_COUNT_PLACEHOLDER);
+  const planFailed = describeName(PLAN_DATES_STEP);
   return {
     Comment:
       'ace-unit daily graph (generated by src/graph/write-definitions.ts; do not edit). ' +
-      'Input {"dates": ["YYYY-MM-DD", ...]} runs those dates in order; {} plans the open dates first.' +
+      'Input {"dates": ["YYYY-MM-DD", ...]} runs those dates in order; {} plans every date after the last successful scheduled run, then records this one.' +
       (options.sharded ? ` Sharded: ${SHARDABLE_JOBS.join(', ')} run as N shard tasks plus a merge, N = the Terraform variable shard_count.` : ''),
     StartAt: 'Dates given?',
     TimeoutSeconds: 12 * 3600,
@@ -378,14 +416,56 @@ export function dailyDefinition(latenessHours = DEFAULT_LATENESS_HOURS, options:
       'Dates given?': {
         Type: 'Choice',
         Choices: [{ Variable: '$.dates', IsPresent: true, Next: DAILY_MAP_STATE }],
-        Default: 'Plan open dates',
+        Default: LOOK_FOR_DAILY_STATE,
       },
-      'Plan open dates': athenaQuery(openDatesSql(latenessHours), 'Read open dates', describeName(PLAN_DATES_STEP)),
-      'Read open dates': athenaResults(
-        { 'dates.$': 'States.StringToJson($.ResultSet.Rows[1].Data[0].VarCharValue)' },
+      ...lookForDailyState(READ_DAILY_STATE, PLAN_WITHOUT_STATE, planFailed),
+      [READ_DAILY_STATE]: {
+        Type: 'Task',
+        Comment: `${DAILY_STATE_KEY} in the lake; absent before the first successful scheduled run.`,
+        Resource: 'arn:aws:states:::aws-sdk:s3:getObject',
+        Parameters: dailyStateObject(),
+        ResultSelector: { 'state.$': 'States.StringToJson($.Body)' },
+        ResultPath: '$.last',
+        Retry: S3_TRANSIENT_RETRY,
+        Catch: [
+          { ErrorEquals: S3_NO_SUCH_KEY, ResultPath: null, Next: PLAN_WITHOUT_STATE },
+          { ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: planFailed },
+        ],
+        Next: 'Closed date recorded?',
+      },
+      'Closed date recorded?': {
+        Type: 'Choice',
+        Choices: [
+          {
+            And: [
+              { Variable: '$.last.state.closed_through', IsPresent: true },
+              { Variable: '$.last.state.closed_through', IsString: true },
+            ],
+            Next: PLAN_FROM_STATE,
+          },
+        ],
+        Default: 'Unreadable state',
+      },
+      'Unreadable state': {
+        Type: 'Pass',
+        Parameters: {
+          Error: 'UnreadableState',
+          Cause: `${DAILY_STATE_KEY} has no closed_through: write the newest date already final as closed_through, or delete it (the next run then plans the last 24 hours only)`,
+        },
+        ResultPath: '$.error',
+        Next: planFailed,
+      },
+      // The stored date is an execution parameter, a literal to Athena, never SQL text.
+      [PLAN_FROM_STATE]: athenaQuery(scheduledDatesSql(latenessHours, true), 'Read planned dates', planFailed, "States.Array(States.Format('\\'{}\\'', $.last.state.closed_through))"),
+      [PLAN_WITHOUT_STATE]: athenaQuery(scheduledDatesSql(latenessHours, false), 'Read planned dates', planFailed),
+      'Read planned dates': athenaResults(
+        {
+          'dates.$': 'States.StringToJson($.ResultSet.Rows[1].Data[0].VarCharValue)',
+          schedule: { 'closed_through.$': '$.ResultSet.Rows[1].Data[1].VarCharValue', 'closed_month.$': '$.ResultSet.Rows[1].Data[2].VarCharValue' },
+        },
         null,
         DAILY_MAP_STATE,
-        describeName(PLAN_DATES_STEP),
+        planFailed,
       ),
       ...failureStates(PLAN_DATES_STEP, null),
       [DAILY_MAP_STATE]: {
@@ -396,26 +476,78 @@ export function dailyDefinition(latenessHours = DEFAULT_LATENESS_HOURS, options:
         ItemSelector: itemSelector,
         ItemProcessor: { ProcessorConfig: { Mode: 'INLINE' }, ...perDate },
         ResultPath: null,
+        Next: 'Scheduled run?',
+      },
+      'Scheduled run?': {
+        Type: 'Choice',
+        Comment: 'Only a planned (scheduled) run is recorded; a run of given dates is a backfill or rerun.',
+        Choices: [{ Variable: '$.schedule', IsPresent: true, Next: 'Describe this successful scheduled run' }],
+        Default: 'Done',
+      },
+      'Describe this successful scheduled run': {
+        Type: 'Pass',
+        Parameters: {
+          'at.$': '$$.Execution.StartTime',
+          'closed_through.$': '$.schedule.closed_through',
+          'closed_month.$': '$.schedule.closed_month',
+          'dates.$': '$.dates',
+        },
+        ResultPath: '$.state',
+        Next: RECORD_DAILY_STATE,
+      },
+      [RECORD_DAILY_STATE]: {
+        Type: 'Task',
+        Comment: 'Reached only when every date succeeded: a failed run leaves the state, so the next run plans its dates again.',
+        Resource: 'arn:aws:states:::aws-sdk:s3:putObject',
+        Parameters: { ...dailyStateObject(), 'Body.$': 'States.JsonToString($.state)', ContentType: 'application/json' },
+        ResultPath: null,
+        Retry: S3_TRANSIENT_RETRY,
+        Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: describeName(RECORD_RUN_STEP) }],
         End: true,
       },
+      ...failureStates(RECORD_RUN_STEP, null),
+      Done: { Type: 'Succeed' },
     },
   };
 }
 
 export const PLAN_MONTH_STEP = 'plan_previous_month';
 export const WAIT_FOR_DAILY_SECONDS = 300;
+export const MONTH_CLOSE_STEP = 'month_close';
+export const READ_DAILY_STATE_FOR_CLOSE = 'Read the last successful daily run';
+export const MONTH_CLOSE_REFUSED = failName(MONTH_CLOSE_STEP);
 
 /**
  * Input `{"month": "YYYY-MM", "final": true|false}`; `month` defaults to the previous month (the
  * schedules pass only `final`). Waits while a daily execution is running, so the 05:00 run on the 1st
  * and the month close on the 3rd start after that morning's daily run.
+ *
+ * The month close (`final: true`) refuses, before any export runs, unless the last *successful*
+ * scheduled daily run had closed every date of the month (its `closed_month` ≥ month): a failed or
+ * missed daily run of the 3rd leaves the last day unprocessed. Then each export job checks the lake
+ * itself (src/runtime/status.ts, monthCloseBlockers: stale or missing partitions, a partial calc, an
+ * open window) and exits 4 instead of marking anything final. Every refusal is published to the
+ * alerts topic and fails the execution (the ExecutionsFailed alarm of modules/alarms).
  */
 export function monthlyDefinition(): AslDefinition {
   const graph = graphStates(MONTHLY_GRAPH);
+  const refusal = (summary: string): State => ({
+    Type: 'Pass',
+    Parameters: {
+      job: MONTH_CLOSE_STEP,
+      'month.$': '$.month',
+      error: { Error: 'MonthCloseRefused' },
+      'summary.$': summary,
+      'execution.$': '$$.Execution.Id',
+    },
+    ResultPath: '$.failure',
+    Next: notifyName(MONTH_CLOSE_STEP),
+  });
   return {
     Comment:
       'ace-unit monthly graph (generated by src/graph/write-definitions.ts; do not edit). ' +
-      'Input {"month": "YYYY-MM", "final": bool}; without month, the previous month in America/New_York.',
+      'Input {"month": "YYYY-MM", "final": bool}; without month, the previous month in America/New_York. ' +
+      'final: true (the month close) refuses a month the daily runs have not closed, and the exports refuse a stale one.',
     StartAt: 'Final flag given?',
     TimeoutSeconds: 12 * 3600,
     States: {
@@ -460,9 +592,58 @@ export function monthlyDefinition(): AslDefinition {
       'Daily run finished?': {
         Type: 'Choice',
         Choices: [{ Variable: '$.daily.running[0]', IsPresent: true, Next: 'Wait for the daily run' }],
-        Default: graph.StartAt,
+        Default: 'Month close?',
       },
       'Wait for the daily run': { Type: 'Wait', Seconds: WAIT_FOR_DAILY_SECONDS, Next: 'List running daily executions' },
+      'Month close?': {
+        Type: 'Choice',
+        Choices: [{ Variable: '$.final', BooleanEquals: true, Next: LOOK_FOR_DAILY_STATE }],
+        Default: graph.StartAt,
+      },
+      ...lookForDailyState(READ_DAILY_STATE_FOR_CLOSE, 'Describe the refused close (no daily run recorded)', describeName(PLAN_MONTH_STEP)),
+      [READ_DAILY_STATE_FOR_CLOSE]: {
+        Type: 'Task',
+        Comment: `${DAILY_STATE_KEY}: written by the daily machine after a successful scheduled run.`,
+        Resource: 'arn:aws:states:::aws-sdk:s3:getObject',
+        Parameters: dailyStateObject(),
+        ResultSelector: { 'state.$': 'States.StringToJson($.Body)' },
+        ResultPath: '$.last_daily',
+        Retry: S3_TRANSIENT_RETRY,
+        Catch: [
+          { ErrorEquals: S3_NO_SUCH_KEY, ResultPath: null, Next: 'Describe the refused close (no daily run recorded)' },
+          { ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: describeName(PLAN_MONTH_STEP) },
+        ],
+        Next: 'Month closed by the daily runs?',
+      },
+      'Month closed by the daily runs?': {
+        Type: 'Choice',
+        Choices: [
+          {
+            And: [
+              { Variable: '$.last_daily.state.closed_month', IsPresent: true },
+              { Variable: '$.last_daily.state.closed_month', IsString: true },
+              { Variable: '$.last_daily.state.closed_month', StringGreaterThanEqualsPath: '$.month' },
+            ],
+            Next: graph.StartAt,
+          },
+          {
+            And: [
+              { Variable: '$.last_daily.state.closed_through', IsPresent: true },
+              { Variable: '$.last_daily.state.closed_through', IsString: true },
+            ],
+            Next: 'Describe the refused close',
+          },
+        ],
+        Default: 'Describe the refused close (no daily run recorded)',
+      },
+      'Describe the refused close': refusal(
+        "States.Format('month close refused for {}: the last successful scheduled daily run had closed the windows through {} only, not the last day of the month; nothing was marked final. Let the daily run catch up, then start the month close again', $.month, $.last_daily.state.closed_through)",
+      ),
+      'Describe the refused close (no daily run recorded)': refusal(
+        `States.Format('month close refused for {}: no successful scheduled daily run is recorded (${DAILY_STATE_KEY} in the lake); nothing was marked final. Let the daily run succeed once, then start the month close again', $.month)`,
+      ),
+      [notifyName(MONTH_CLOSE_STEP)]: notifyState(MONTH_CLOSE_STEP, 'ace-unit: month close refused', MONTH_CLOSE_REFUSED),
+      [MONTH_CLOSE_REFUSED]: { Type: 'Fail', Error: 'MonthCloseRefused', CausePath: '$.failure.summary' },
       ...graph.States,
     },
   };

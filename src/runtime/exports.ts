@@ -6,7 +6,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { NotReadyError, ReconciliationError } from '../errors.js';
+import { NotReadyError, ReconciliationError, UsageError } from '../errors.js';
 import { TABLES, TableDef } from '../rules/tables.js';
 import { RULE_VERSION } from '../rules/ace.js';
 import { sqlFile } from '../sql/sql.js';
@@ -15,6 +15,7 @@ import { BillingMonth, BusinessDate, addDays, datesBetween, firstDayOf, lastDayO
 import { Pointer, readPointer, runPrefix, versionAsOf } from '../lake/publish.js';
 import { JobContext } from './context.js';
 import { JobOutcome } from './job.js';
+import { currentTime, describeBlocker, monthCloseBlockers } from './status.js';
 
 export interface ExportSpec {
   /** File name stem: `ace_units` or `ace_units_by_outcome_experience`. */
@@ -53,6 +54,8 @@ export async function runExport(ctx: JobContext, spec: ExportSpec): Promise<JobO
   const month = ctx.period.month as BillingMonth;
   const lastDay = lastDayOf(month);
   const allowPartial = Boolean(ctx.flags.allowPartial);
+  const final = Boolean(ctx.flags.final ?? process.env.ACE_EXPORT_FINAL === 'true');
+  if (final) await refuseUnclosableMonth(ctx, month, allowPartial);
 
   const audit = await ctx.currentFiles(TABLES.ace_unit_audit, month);
   const agg = await ctx.currentFiles(TABLES.ace_unit_agg, month);
@@ -104,7 +107,6 @@ export async function runExport(ctx: JobContext, spec: ExportSpec): Promise<JobO
   await writeCsv(ctx, sqlFile(spec.rowsSql), local);
   const body = fs.readFileSync(local);
   const sha256 = crypto.createHash('sha256').update(body).digest('hex');
-  const final = Boolean(ctx.flags.final ?? process.env.ACE_EXPORT_FINAL === 'true');
   const [{ rows, units }] = await ctx.db.all<{ rows: number; units: number }>(`SELECT count(*)::INTEGER AS rows, coalesce(sum(ace_units), 0)::BIGINT AS units FROM (${sqlFile(spec.rowsSql)})`);
 
   const prefix = `${ctx.job}/billing_month=${month}`;
@@ -162,6 +164,30 @@ export async function runExport(ctx: JobContext, spec: ExportSpec): Promise<JobO
   ctx.stageObject({ key: `${prefix}/_manifest.json`, text: `${JSON.stringify(manifest, null, 2)}\n` });
   ctx.log.info({ event: 'export.written', file: ctx.services.exportStore.describe(`${prefix}/${file}`), rows: manifest.rows, ace_units: manifest.total_ace_units }, `wrote ${ctx.services.exportStore.describe(`${prefix}/${file}`)}`);
   return { rows: manifest.rows, details: { file: ctx.services.exportStore.describe(`${prefix}/${file}`), total_ace_units: manifest.total_ace_units, partial, version } };
+}
+
+/**
+ * The month close (`--final`, or ACE_EXPORT_FINAL=true from the month-close state machine) refuses,
+ * before reading or writing anything, a month that is not ready to be final (status.ts,
+ * monthCloseBlockers): exit 4 naming every stale or missing partition, so nothing final is published.
+ */
+async function refuseUnclosableMonth(ctx: JobContext, month: BillingMonth, allowPartial: boolean): Promise<void> {
+  if (allowPartial) throw new UsageError(`a partial export cannot be final: use --final or --allow-partial, not both`, { job: ctx.job, month });
+  const blockers = await monthCloseBlockers(ctx.services, month, currentTime());
+  if (blockers.length === 0) return;
+  const last = lastDayOf(month);
+  const fixes: string[] = [];
+  const open = blockers.find((b) => b.state === 'open');
+  if (open) fixes.push(`close the month after ${open.reason.replace(/^.* closes at /, '')}`);
+  if (blockers.some((b) => b.state === 'stale' || (b.state === 'missing' && b.job !== 'dim_customer_daily'))) {
+    fixes.push(`rebuild the named dates with \`npm run pipeline -- restate --month ${month}\``);
+  }
+  if (blockers.some((b) => b.state === 'partial' || b.job === 'dim_customer_daily')) fixes.push(`run \`npm run pipeline -- daily --date ${last}\``);
+  fixes.push(`then close it again (in production: the daily state machine with those dates and ${last}, then the month close)`);
+  throw new NotReadyError(
+    `refusing to mark ${month} final: ${blockers.map(describeBlocker).join('; ')}. Nothing was written; ${fixes.join(', ')}`,
+    { job: ctx.job, month },
+  );
 }
 
 async function writeCsv(ctx: JobContext, sql: string, file: string): Promise<void> {

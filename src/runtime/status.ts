@@ -8,7 +8,8 @@ import { JOBS } from '../../jobs/index.js';
 import { calcInputs } from '../../jobs/ace_unit_calc_daily.js';
 import { readPointer } from '../lake/publish.js';
 import { TABLES, TableDef } from '../rules/tables.js';
-import { BillingMonth, BusinessDate, addDays, datesBetween, firstDayOf, lastDayOf } from '../time/time.js';
+import { BillingMonth, BusinessDate, addDays, datesBetween, firstDayOf, lastDayOf, windowClosesAt } from '../time/time.js';
+import { ConfigError } from '../errors.js';
 import { Services } from './context.js';
 import { ingestFingerprint, listRawFiles } from './ingest.js';
 import { JobDefinition } from './job.js';
@@ -72,4 +73,57 @@ export async function monthStatus(services: Services, month: BillingMonth): Prom
     } else out.push({ job, period: month, state: 'current', reason: `version ${manifest.version}` });
   }
   return out;
+}
+
+/**
+ * Now, or `ACE_NOW` (an ISO-8601 instant) to rehearse a scheduled run or a month close at another
+ * moment: the scheduled daily plan and the month close's window check read the clock through it.
+ */
+export function currentTime(env: NodeJS.ProcessEnv = process.env): Date {
+  const raw = env.ACE_NOW;
+  if (raw === undefined || raw === '') return new Date();
+  const t = Date.parse(raw);
+  if (!/^\d{4}-\d{2}-\d{2}T/.test(raw) || Number.isNaN(t)) throw new ConfigError(`ACE_NOW=${raw} is not valid: use an ISO-8601 instant such as 2026-03-03T11:00:00Z, or unset it`);
+  return new Date(t);
+}
+
+/** One reason the month cannot be closed, with every period it concerns. */
+export interface CloseBlocker {
+  job: string;
+  state: 'stale' | 'missing' | 'open' | 'partial';
+  periods: string[];
+  reason: string;
+}
+
+/**
+ * Why month M cannot be marked final at `now` (SPEC "Schedule", month close); empty when it can:
+ * the last day's window is still open; a partition the month's numbers depend on is stale or
+ * missing (`monthStatus`, the exports themselves aside); the calc is not as of the last day; or
+ * there is no client snapshot (dim_customer) for the last day, which the exports read.
+ */
+export async function monthCloseBlockers(services: Services, month: BillingMonth, now: Date): Promise<CloseBlocker[]> {
+  const last = lastDayOf(month);
+  const out: CloseBlocker[] = [];
+  const closesAt = windowClosesAt(last, services.config.latenessHours);
+  if (now < closesAt) out.push({ job: 'window', state: 'open', periods: [last], reason: `the arrival window of ${last} closes at ${closesAt.toISOString()}` });
+  const statuses = (await monthStatus(services, month)).filter((s) => !(MONTHLY_JOBS as readonly string[]).includes(s.job));
+  for (const s of statuses) {
+    if (s.job === 'ace_unit_calc_daily' && s.state !== 'missing' && s.period !== last) {
+      out.push({ job: s.job, state: 'partial', periods: [s.period], reason: `the month is computed as of ${s.period}, not ${last}` });
+    }
+    if (s.state === 'current') continue;
+    const same = out.find((b) => b.job === s.job && b.state === s.state);
+    if (same) same.periods.push(s.period);
+    else out.push({ job: s.job, state: s.state, periods: [s.period], reason: s.reason.replace(/ since run \S+/, ' since it was built') });
+  }
+  if (!(await readPointer(services.store, TABLES.dim_customer, last))) {
+    out.push({ job: 'dim_customer_daily', state: 'missing', periods: [last], reason: `no client snapshot for ${last}, the day the exports take client attributes from` });
+  }
+  return out;
+}
+
+/** `notification_delivered_daily 2026-02-26, 2026-02-27 stale (…)`, for one-line messages. */
+export function describeBlocker(b: CloseBlocker): string {
+  const what = b.state === 'open' ? 'window still open' : b.state;
+  return `${b.job === 'window' ? '' : `${b.job} `}${b.periods.join(', ')} ${what} (${b.reason})`;
 }

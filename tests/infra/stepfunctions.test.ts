@@ -12,6 +12,14 @@ import {
   SHARD_COUNT_PLACEHOLDER,
   TRANSIENT_ERRORS,
   fillPlaceholders,
+  DEFAULT_LATENESS_HOURS,
+  LOOK_FOR_DAILY_STATE,
+  MONTH_CLOSE_REFUSED,
+  PLAN_FROM_STATE,
+  PLAN_WITHOUT_STATE,
+  READ_DAILY_STATE,
+  READ_DAILY_STATE_FOR_CLOSE,
+  RECORD_DAILY_STATE,
   mergeTaskName,
   placeholdersOf,
   renderedDefinitions,
@@ -20,6 +28,8 @@ import {
   type DefinitionName,
   type Json,
 } from '../../src/graph/stepfunctions';
+import { DAILY_STATE_KEY, closedMonth, closedThrough, dailyRunState, scheduledDates, scheduledDatesSql, type DailyRunState } from '../../src/graph/schedule';
+import type { BusinessDate } from '../../src/time/time';
 
 // aws-local-stepfunctions v3 calls Promise.withResolvers, which Node 20 lacks.
 const P = Promise as unknown as { withResolvers?: () => unknown };
@@ -53,6 +63,8 @@ const VALUES: Record<string, Json> = {
   alerts_topic_arn: 'arn:aws:sns:us-east-1:123456789012:ace-unit-alerts',
   athena_workgroup: 'ace-unit',
   daily_state_machine_arn: 'arn:aws:states:us-east-1:123456789012:stateMachine:ace-unit-daily',
+  lake_bucket: 'ace-unit-lake',
+  daily_state_key: `lake/${DAILY_STATE_KEY}`,
   shard_count: 1,
   ...Object.fromEntries(
     [...DAILY_JOBS, ...MONTHLY_JOBS].map((j) => [taskDefinitionPlaceholder(j), `arn:aws:ecs:us-east-1:123456789012:task-definition/ace-unit-${j}`]),
@@ -266,18 +278,156 @@ describe('daily state machine, run locally', () => {
     expect(sns.published).toEqual([]);
   });
 
-  test('the scheduled form ({}) plans the open dates with Athena and runs them oldest first', async () => {
-    const ecs = fakeCluster('daily');
-    const planned = ['2026-03-06', '2026-03-07', '2026-03-08'];
-    const handlers = { ...ecs.handlers, ...fakeSns().handlers, ...athenaHandlers(JSON.stringify(planned), 'Plan open dates', 'Read open dates') };
-    const out = await machine('daily').run({}, { overrides: { taskResourceLocalHandlers: handlers } }).result;
-    expect(out).toEqual({ dates: planned });
-    expect([...new Set(ecs.calls.map((c) => c[2]))]).toEqual(planned);
-  });
-
   test('the Map state processes one date at a time', () => {
     const daily = JSON.parse(defs.daily.text);
     expect(daily.States[DAILY_MAP_STATE]).toMatchObject({ Type: 'Map', MaxConcurrency: 1, ItemsPath: '$.dates' });
+  });
+});
+
+/**
+ * The scheduled form ({}): the machine reads the last successful scheduled run from the lake, plans
+ * with Athena, runs the dates, and records itself. Local S3 and Athena stand in: the Athena handler
+ * evaluates the plan with src/graph/schedule.ts (the rule the SQL encodes) at a fixed "now", from the
+ * execution parameter the machine passes, so the test follows the stored date through the machine.
+ */
+describe('scheduled daily run: planned from the last successful run, recorded after success', () => {
+  const STATE_KEY = VALUES.daily_state_key as string;
+  function fakeLakeState(initial: DailyRunState | null | string) {
+    let body: string | null = initial === null ? null : typeof initial === 'string' ? initial : JSON.stringify(initial);
+    const reads: unknown[] = [];
+    const writes: Record<string, unknown>[] = [];
+    const check = (input: Json) => {
+      expect(input).toMatchObject({ Bucket: VALUES.lake_bucket, Key: STATE_KEY });
+    };
+    return {
+      reads,
+      writes,
+      get body() {
+        return body;
+      },
+      handlers: {
+        [LOOK_FOR_DAILY_STATE]: (input: Json) => {
+          expect(input).toEqual({ Bucket: VALUES.lake_bucket, Prefix: STATE_KEY, MaxKeys: 1 });
+          return { KeyCount: body === null ? 0 : 1, Contents: body === null ? [] : [{ Key: STATE_KEY }] };
+        },
+        [READ_DAILY_STATE]: (input: Json) => {
+          check(input);
+          reads.push(input);
+          if (body === null) throw new AwsError('S3.NoSuchKeyException', 'The specified key does not exist.');
+          return { Body: body, ContentType: 'application/json' };
+        },
+        [RECORD_DAILY_STATE]: (input: Json) => {
+          check(input);
+          const req = input as { Body: string; ContentType: string };
+          expect(req.ContentType).toBe('application/json');
+          body = req.Body;
+          writes.push(JSON.parse(req.Body));
+          return { ETag: '"e"' };
+        },
+      },
+    };
+  }
+  /** Athena evaluating the plan at `now`: the stored closed_through arrives as the one execution parameter. */
+  function fakeAthena(now: Date) {
+    const queries: { sql: string; parameters?: string[] }[] = [];
+    let result: string[] = [];
+    const start = (input: Json) => {
+      const req = input as { QueryString: string; WorkGroup: string; ExecutionParameters?: string[] };
+      expect(req.WorkGroup).toBe(VALUES.athena_workgroup);
+      queries.push({ sql: req.QueryString, parameters: req.ExecutionParameters });
+      const fromState = req.ExecutionParameters !== undefined;
+      expect(req.QueryString).toBe(scheduledDatesSql(DEFAULT_LATENESS_HOURS, fromState));
+      let last: { closed_through: BusinessDate } | null = null;
+      if (fromState) {
+        expect(req.ExecutionParameters).toHaveLength(1);
+        const m = /^'(\d{4}-\d{2}-\d{2})'$/.exec(req.ExecutionParameters![0]);
+        expect(m).not.toBeNull(); // a quoted literal
+        last = { closed_through: m![1] as BusinessDate };
+      }
+      const dates = scheduledDates(now, DEFAULT_LATENESS_HOURS, last);
+      const closed = closedThrough(now, DEFAULT_LATENESS_HOURS);
+      result = [JSON.stringify(dates), closed, closedMonth(closed)];
+      return { QueryExecution: { QueryExecutionId: 'q-plan', Status: { State: 'SUCCEEDED' } } };
+    };
+    const read = (input: Json) => {
+      expect(input).toEqual({ QueryExecutionId: 'q-plan' });
+      return { ResultSet: { Rows: [{ Data: [{ VarCharValue: 'dates' }, { VarCharValue: 'closed_through' }, { VarCharValue: 'closed_month' }] }, { Data: result.map((v) => ({ VarCharValue: v })) }] } };
+    };
+    return { queries, handlers: { [PLAN_FROM_STATE]: start, [PLAN_WITHOUT_STATE]: start, 'Read planned dates': read } };
+  }
+  /** "Now" of the scheduled runs below: 2026-03-10 04:15 EDT (Athena's current_timestamp). */
+  const NOW = '2026-03-10T08:15:00.000Z';
+  const datesRun = (ecs: ReturnType<typeof fakeCluster>) => [...new Set(ecs.calls.map((c) => c[2]))];
+
+  test('an outage of 4 days: the next run rebuilds every date whose window closed since the last success, then records itself', async () => {
+    // Last success on 2026-03-05 at 04:15 EST; the runs of 03-06 … 03-09 did not happen. Now: 03-10 04:15 EDT.
+    const lake = fakeLakeState(dailyRunState(new Date('2026-03-05T09:15:00Z'), DEFAULT_LATENESS_HOURS, ['2026-03-02', '2026-03-03', '2026-03-04'] as BusinessDate[]));
+    const now = new Date(NOW);
+    const athena = fakeAthena(now);
+    const ecs = fakeCluster('daily');
+    const sns = fakeSns();
+    const out = await machine('daily').run({}, { overrides: { taskResourceLocalHandlers: { ...ecs.handlers, ...sns.handlers, ...lake.handlers, ...athena.handlers } } }).result;
+    const expected = ['2026-03-03', '2026-03-04', '2026-03-05', '2026-03-06', '2026-03-07', '2026-03-08', '2026-03-09'];
+    expect(athena.queries).toEqual([{ sql: expect.any(String), parameters: ["'2026-03-02'"] }]);
+    expect(datesRun(ecs)).toEqual(expected); // oldest first, not only today-3 … today-1
+    expect(ecs.calls).toHaveLength(DAILY_JOBS.length * expected.length);
+    expect(sns.published).toEqual([]);
+    // The state the local form writes for a run planned now (schedule.ts); `at` is $$.Execution.StartTime.
+    expect(lake.writes).toEqual([{ ...dailyRunState(now, DEFAULT_LATENESS_HOURS, expected as BusinessDate[]), at: expect.stringMatching(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/) }]);
+    expect(lake.writes[0]).toMatchObject({ closed_through: '2026-03-07', closed_month: '2026-02' });
+    expect(out).toMatchObject({ dates: expected, schedule: { closed_through: '2026-03-07', closed_month: '2026-02' } });
+  });
+
+  test('a failed date records nothing, so the next run plans the same dates again (and the day after)', async () => {
+    const last = dailyRunState(new Date('2026-03-05T09:15:00Z'), DEFAULT_LATENESS_HOURS, []);
+    const lake = fakeLakeState(last);
+    const failing = fakeCluster('daily', (job, _n, command) => {
+      if (job === 'ace_unit_calc_daily' && command[2] === '2026-03-05') throw new AwsError('States.TaskFailed', 'exit code 4');
+    });
+    const sns = fakeSns();
+    const run = machine('daily').run({}, {
+      overrides: { taskResourceLocalHandlers: { ...failing.handlers, ...sns.handlers, ...lake.handlers, ...fakeAthena(new Date(NOW)).handlers }, retryIntervalOverrides: NO_PAUSE },
+    });
+    await expect(run.result).rejects.toMatchObject({ cause: { name: 'JobFailed', message: expect.stringContaining('ace_unit_calc_daily failed for date 2026-03-05') } });
+    // Oldest first up to the failure (aws-local-stepfunctions may start queued Map items after it; AWS does not).
+    expect(datesRun(failing).slice(0, 3)).toEqual(['2026-03-03', '2026-03-04', '2026-03-05']);
+    expect(lake.writes).toEqual([]);
+    expect(lake.body).toBe(JSON.stringify(last));
+    // The next morning: from the same stored date, through the new yesterday.
+    const ecs = fakeCluster('daily');
+    const nextMorning = new Date('2026-03-11T08:15:00Z');
+    await machine('daily').run({}, { overrides: { taskResourceLocalHandlers: { ...ecs.handlers, ...fakeSns().handlers, ...lake.handlers, ...fakeAthena(nextMorning).handlers } } }).result;
+    expect(datesRun(ecs)).toEqual(['2026-03-03', '2026-03-04', '2026-03-05', '2026-03-06', '2026-03-07', '2026-03-08', '2026-03-09', '2026-03-10']);
+    expect(lake.writes).toHaveLength(1);
+  });
+
+  test('the first scheduled run (no state in the lake) plans the last 24 hours: yesterday and the two days before', async () => {
+    const lake = fakeLakeState(null);
+    const athena = fakeAthena(new Date(NOW));
+    const ecs = fakeCluster('daily');
+    await machine('daily').run({}, { overrides: { taskResourceLocalHandlers: { ...ecs.handlers, ...fakeSns().handlers, ...lake.handlers, ...athena.handlers } } }).result;
+    expect(athena.queries).toEqual([{ sql: scheduledDatesSql(DEFAULT_LATENESS_HOURS, false), parameters: undefined }]);
+    expect(datesRun(ecs)).toEqual(['2026-03-07', '2026-03-08', '2026-03-09']);
+    expect(lake.writes).toHaveLength(1);
+  });
+
+  test('given dates (a backfill) neither read nor write the scheduled state', async () => {
+    const lake = fakeLakeState(null);
+    const ecs = fakeCluster('daily');
+    await machine('daily').run({ dates: ['2026-03-01'] }, { overrides: { taskResourceLocalHandlers: { ...ecs.handlers, ...fakeSns().handlers, ...lake.handlers } } }).result;
+    expect(lake.reads).toEqual([]);
+    expect(lake.writes).toEqual([]);
+  });
+
+  test('an unreadable state fails the plan loudly (SNS, failed execution) and runs nothing', async () => {
+    const lake = fakeLakeState('{"at":"yesterday"}');
+    const ecs = fakeCluster('daily');
+    const sns = fakeSns();
+    await expect(
+      machine('daily').run({}, { overrides: { taskResourceLocalHandlers: { ...ecs.handlers, ...sns.handlers, ...lake.handlers, ...fakeAthena(new Date(NOW)).handlers } } }).result,
+    ).rejects.toMatchObject({ cause: { name: 'JobFailed', message: expect.stringContaining('plan_scheduled_dates failed: UnreadableState') } });
+    expect(ecs.calls).toEqual([]);
+    expect(sns.published.map((p) => p.message)).toEqual([expect.objectContaining({ job: 'plan_scheduled_dates', error: expect.objectContaining({ Cause: expect.stringContaining('closed_through') }) })]);
   });
 });
 
@@ -427,11 +577,38 @@ describe('sharded daily state machine (shard_count 3), run locally', () => {
 });
 
 describe('monthly state machine, run locally', () => {
-  test('waits for a running daily execution, then runs both exports for the month with the final flag', async () => {
+  /** The lake's scheduled-run state as the month close reads it (written by the daily machine). */
+  const closeState = (state: DailyRunState | null) => {
+    const reads: Json[] = [];
+    return {
+      reads,
+      handlers: {
+        [LOOK_FOR_DAILY_STATE]: (input: Json) => {
+          expect(input).toEqual({ Bucket: VALUES.lake_bucket, Prefix: VALUES.daily_state_key, MaxKeys: 1 });
+          return { KeyCount: state === null ? 0 : 1 };
+        },
+        [READ_DAILY_STATE_FOR_CLOSE]: (input: Json) => {
+          expect(input).toMatchObject({ Bucket: VALUES.lake_bucket, Key: VALUES.daily_state_key });
+          reads.push(input);
+          if (state === null) throw new AwsError('S3.NoSuchKeyException', 'The specified key does not exist.');
+          return { Body: JSON.stringify(state) };
+        },
+      },
+    };
+  };
+  // The daily run of 2026-03-03 04:15 EST succeeded: it closed 2026-02-28, the last day of February.
+  const closedFebruary = dailyRunState(new Date('2026-03-03T09:15:00Z'), DEFAULT_LATENESS_HOURS, ['2026-02-28', '2026-03-01', '2026-03-02'] as BusinessDate[]);
+  // Only the run of 03-02 succeeded (the 3rd's failed): windows closed through 02-27.
+  const failedOnThe3rd = dailyRunState(new Date('2026-03-02T09:15:00Z'), DEFAULT_LATENESS_HOURS, ['2026-02-27', '2026-02-28', '2026-03-01'] as BusinessDate[]);
+
+  test('waits for a running daily execution, checks the daily runs closed the month, then runs both exports with the final flag', async () => {
+    expect(closedFebruary).toMatchObject({ closed_through: '2026-02-28', closed_month: '2026-02' });
     const ecs = fakeCluster('monthly');
+    const lake = closeState(closedFebruary);
     let listed = 0;
     const handlers = {
       ...ecs.handlers,
+      ...lake.handlers,
       ...fakeSns('monthly').handlers,
       'List running daily executions': (input: Json) => {
         expect(input).toMatchObject({ StateMachineArn: VALUES.daily_state_machine_arn, StatusFilter: 'RUNNING' });
@@ -445,8 +622,46 @@ describe('monthly state machine, run locally', () => {
     ).result;
     expect(out).toMatchObject({ month: '2026-02', final: true });
     expect(listed).toBe(2);
+    expect(lake.reads).toHaveLength(1);
     expect(ecs.calls.map((c) => c.join(' ')).sort()).toEqual(MONTHLY_JOBS.map((j) => `${j} --month 2026-02`).sort());
     expect(ecs.envs).toEqual([{ ACE_EXPORT_FINAL: 'true' }, { ACE_EXPORT_FINAL: 'true' }]);
+  });
+
+  test.each([
+    ['the daily run of the 3rd failed (windows closed through 2026-02-27 only)', failedOnThe3rd, 'the last successful scheduled daily run had closed the windows through 2026-02-27 only'],
+    ['no scheduled daily run ever succeeded', null, 'no successful scheduled daily run is recorded'],
+  ])('month close refused before any export when %s: SNS, failed execution, nothing final', async (_case, state, reason) => {
+    const ecs = fakeCluster('monthly');
+    const sns = fakeSns('monthly');
+    const run = machine('monthly').run(
+      { month: '2026-02', final: true },
+      { overrides: { taskResourceLocalHandlers: { ...ecs.handlers, ...sns.handlers, ...closeState(state).handlers, 'List running daily executions': () => ({ Executions: [] }) } } },
+    );
+    await expect(run.result).rejects.toMatchObject({ cause: { name: 'MonthCloseRefused', message: expect.stringContaining(`month close refused for 2026-02: ${reason}`) } });
+    expect(ecs.calls).toEqual([]);
+    expect(sns.published).toEqual([
+      { Subject: 'ace-unit: month close refused', message: expect.objectContaining({ job: 'month_close', month: '2026-02', summary: expect.stringContaining(reason) }) },
+    ]);
+    expect(MONTH_CLOSE_REFUSED).toBe('month_close failed');
+  });
+
+  test('a stale date: the exports refuse (exit 4), the execution fails with SNS naming the job and month, nothing is marked final', async () => {
+    // What the job prints (src/runtime/exports.ts) when status finds a stale partition; ECS reports exit code 4.
+    const ecs = fakeCluster('monthly', () => {
+      throw new AwsError('States.TaskFailed', 'StopCode EssentialContainerExited, exit code 4');
+    });
+    const sns = fakeSns('monthly');
+    const run = machine('monthly').run(
+      { month: '2026-02', final: true },
+      { overrides: { taskResourceLocalHandlers: { ...ecs.handlers, ...sns.handlers, ...closeState(closedFebruary).handlers, 'List running daily executions': () => ({ Executions: [] }) } } },
+    );
+    await expect(run.result).rejects.toMatchObject({ cause: { name: 'JobFailed', message: expect.stringMatching(/^ace_unit_monthly\w* failed for month 2026-02: States.TaskFailed/) } });
+    expect(ecs.calls.length).toBeGreaterThan(0);
+    expect(ecs.envs.every((e) => e.ACE_EXPORT_FINAL === 'true')).toBe(true); // the jobs ran their month-close check
+    expect(sns.published.length).toBeGreaterThan(0);
+    for (const p of sns.published) {
+      expect(p.message).toMatchObject({ month: '2026-02', error: { Error: 'States.TaskFailed', Cause: expect.stringContaining('exit code 4') } });
+    }
   });
 
   test('the scheduled form ({"final": false}) exports the previous month, not final', async () => {
@@ -457,7 +672,7 @@ describe('monthly state machine, run locally', () => {
       ...athenaHandlers('2026-02', 'Plan previous month', 'Read previous month'),
       'List running daily executions': () => ({ Executions: [] }),
     };
-    await machine('monthly').run({ final: false }, { overrides: { taskResourceLocalHandlers: handlers } }).result;
+    await machine('monthly').run({ final: false }, { overrides: { taskResourceLocalHandlers: handlers } }).result; // no state read: no handler
     expect(ecs.calls.map((c) => c.slice(1))).toEqual([
       ['--month', '2026-02'],
       ['--month', '2026-02'],

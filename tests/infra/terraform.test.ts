@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parse } from '@cdktf/hcl2json';
 import { ALL_JOBS } from '../../src/graph/graph';
+import { SHARDABLE_JOBS } from '../../src/cli/args';
 
 const ROOT = resolve(__dirname, '../..');
 const STACKS = ['infrastructure', 'pipeline'] as const;
@@ -17,6 +18,8 @@ const MODULE_TEST_DIRS: Record<(typeof STACKS)[number], string[]> = {
   infrastructure: ['modules/orchestration/tests'],
   pipeline: [],
 };
+
+const TF_TIMEOUT_MS = 900_000;
 
 const hasTerraform = spawnSync('terraform', ['version'], { encoding: 'utf8' }).status === 0;
 if (!hasTerraform) {
@@ -31,7 +34,9 @@ function terraform(cwd: string, args: string[], configFile: string) {
     cwd,
     encoding: 'utf8',
     env: { ...process.env, TF_CLI_CONFIG_FILE: configFile, TF_IN_AUTOMATION: '1', CHECKPOINT_DISABLE: '1', NO_COLOR: '1' },
-    timeout: 120_000,
+    // A bound against a hung process, not a speed check: on a busy 2-core machine one `terraform test`
+    // of the whole stack took over 2 minutes.
+    timeout: TF_TIMEOUT_MS,
   });
   if (res.status !== 0) throw new Error(`terraform ${args.join(' ')} failed in ${cwd}:\n${res.stdout}\n${res.stderr}`);
   return res.stdout;
@@ -48,7 +53,7 @@ function terraform(cwd: string, args: string[], configFile: string) {
     cpSync(source, work, { recursive: true, filter: (src) => !/[\\/]\.terraform([\\/]|$)|\.tfstate/.test(src) });
     terraform(work, ['init', '-backend=false', '-input=false'], configFile);
     for (const dir of MODULE_TEST_DIRS[stack]) terraform(work, ['init', '-backend=false', '-input=false', `-test-directory=${dir}`], configFile);
-  }, 120_000);
+  }, TF_TIMEOUT_MS);
   afterAll(() => rmSync(work, { recursive: true, force: true }));
 
   test('fmt -check -recursive', () => {
@@ -60,12 +65,12 @@ function terraform(cwd: string, args: string[], configFile: string) {
   test('test (mock_provider "aws")', () => {
     const out = terraform(work, ['test', '-no-color'], configFile);
     expect(out).toMatch(/Success! \d+ passed, 0 failed/);
-  }, 120_000);
+  }, TF_TIMEOUT_MS);
   for (const dir of MODULE_TEST_DIRS[stack]) {
     test(`test -test-directory=${dir} (mock_provider "aws")`, () => {
       const out = terraform(work, ['test', '-no-color', `-test-directory=${dir}`], configFile);
       expect(out).toMatch(/Success! \d+ passed, 0 failed/);
-    }, 120_000);
+    }, TF_TIMEOUT_MS);
   }
 });
 
@@ -133,6 +138,14 @@ describe('structural checks (hcl2json)', () => {
     const gc = readFileSync(join(mod('compute'), 'gc.tf'), 'utf8');
     expect(gc).toContain('entryPoint = ["node", "dist/src/cli/gc.js"]');
     expect(locals(compute).gc).toBeDefined();
+  });
+
+  test('exactly the shardable jobs (SHARDABLE_JOBS) may use _shards/<job>/, and gc collects _shards/', async () => {
+    const compute = await hclOf(mod('compute'));
+    const jobs = locals(compute).jobs as Record<string, { shards: boolean }>;
+    expect(Object.keys(jobs).filter((j) => jobs[j].shards).sort()).toEqual([...SHARDABLE_JOBS].sort());
+    expect(locals(compute).shard_keys).toBe('${{ for job, j in local.jobs : job => j.shards ? ["${var.lake_prefix}/_shards/${job}/"] : [] }}');
+    expect(readFileSync(join(mod('compute'), 'gc.tf'), 'utf8')).toContain('"${local.lake_arn}/${var.lake_prefix}/_shards/*"');
   });
 
   test('shard_count: a root variable (default 1, 1 to 256) passed to orchestration, which picks the generated daily definition', async () => {

@@ -12,7 +12,7 @@ locals {
         Effect    = "Allow"
         Action    = ["s3:ListBucket"]
         Resource  = [local.lake_arn]
-        Condition = { StringLike = { "s3:prefix" = ["${local.tables_key}/*", "${var.lake_prefix}/_scratch/*", "${var.lake_prefix}/_state/running/*"] } }
+        Condition = { StringLike = { "s3:prefix" = ["${local.tables_key}/*", "${var.lake_prefix}/_scratch/*", "${var.lake_prefix}/_state/running/*", "${var.lake_prefix}/_shards/*"] } }
       },
       {
         # Which version is current: the partition pointers, nothing else.
@@ -22,7 +22,14 @@ locals {
         Resource = ["${local.lake_arn}/${local.tables_key}/*/_current.json"]
       },
       {
-        # Run folders only (…/<key>=<value>/run=<id>/, …/_unload/run=<id>/): never a pointer or the ledger.
+        # Which run left a shard part (its _meta.json), to judge its age.
+        Sid      = "ReadShardMeta"
+        Effect   = "Allow"
+        Action   = ["s3:GetObject"]
+        Resource = ["${local.lake_arn}/${var.lake_prefix}/_shards/*/_meta.json"]
+      },
+      {
+        # Run folders (…/<key>=<value>/run=<id>/, …/_unload/run=<id>/) and shard parts: never a pointer or the ledger.
         Sid    = "DeleteCollectable"
         Effect = "Allow"
         Action = ["s3:DeleteObject"]
@@ -30,6 +37,7 @@ locals {
           "${local.lake_arn}/${local.tables_key}/*/run=*",
           "${local.lake_arn}/${var.lake_prefix}/_scratch/*",
           "${local.lake_arn}/${var.lake_prefix}/_state/running/*",
+          "${local.lake_arn}/${var.lake_prefix}/_shards/*",
         ]
       },
       {

@@ -4,6 +4,10 @@
 #   reads:  the tables it reads besides its own (ctx.currentFiles, snapshots, the export diff)
 #   views:  creates v_outcome_experience_lookup and v_dim_customer in Athena after publishing
 #           (src/runtime/context.ts: VIEW_SOURCES)
+#   lists_raw: raw streams it lists without reading them: the month close (exports with final) compares
+#           each ingest partition's fingerprint with the raw objects now in its window (src/runtime/status.ts)
+#   shards: runs as --shard k/N tasks plus a --merge-shards N task (SHARDABLE_JOBS in src/cli/args.ts),
+#           which keep their parts under _shards/<job>/
 
 locals {
   jobs = {
@@ -15,6 +19,8 @@ locals {
       views       = false
       exports     = false
       warehouse   = false
+      shards      = true
+      lists_raw   = []
     }
     notification_delivered_daily = {
       cpu         = 2048, memory = 8192, ephemeral_gib = 50
@@ -24,6 +30,8 @@ locals {
       views       = false
       exports     = false
       warehouse   = false
+      shards      = true
+      lists_raw   = []
     }
     outcome_experience_lookup_daily = {
       cpu         = 512, memory = 1024, ephemeral_gib = 21
@@ -33,6 +41,8 @@ locals {
       views       = true
       exports     = false
       warehouse   = false
+      shards      = false
+      lists_raw   = []
     }
     dim_customer_daily = {
       cpu         = 512, memory = 2048, ephemeral_gib = 21
@@ -42,6 +52,8 @@ locals {
       views       = true
       exports     = false
       warehouse   = true
+      shards      = false
+      lists_raw   = []
     }
     # Per date: the intermediates and unattributed_deliveries; per billing month: audit and agg.
     # Its publish lock is the month's (_state/locks/ace_unit_calc_daily/<YYYY-MM>.lock).
@@ -53,6 +65,8 @@ locals {
       views       = false
       exports     = false
       warehouse   = false
+      shards      = true
+      lists_raw   = []
     }
     # Both exports share src/runtime/exports.ts: the month's audit and agg, the lookups as of the last
     # day, and for a new version's unit diff the engagements and the events of the month.
@@ -67,6 +81,8 @@ locals {
       views     = false
       exports   = true
       warehouse = false
+      shards    = false
+      lists_raw = ["notification_attempted", "notification_delivered", "experience_config"]
     }
     ace_unit_monthly_outcome_experience_output = {
       cpu         = 1024, memory = 4096, ephemeral_gib = 30
@@ -79,6 +95,8 @@ locals {
       views     = false
       exports   = true
       warehouse = false
+      shards    = false
+      lists_raw = ["notification_attempted", "notification_delivered", "experience_config"]
     }
   }
 

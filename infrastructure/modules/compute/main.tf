@@ -28,6 +28,7 @@ locals {
   #   tables/runs/job=<job>/<run_id>.parquet          the run ledger (append-only)
   #   _state/{locks,running,published}/<job>/...      publish lock, running markers, published record
   #   _scratch/<run_id>/                              scratch of a run (local stores; cleaned by gc)
+  #   _shards/<job>/<date>/n=<N>/k=<K>/               a shard's part, read by the merge (cleaned by gc)
   # Key prefixes (inside the lake / exports buckets) each job may write: its own tables and its own
   # partition of the runs table. Nothing under tables/ is deleted by a job (gc does that), except the
   # UNLOAD staging folder of dim_customer_daily.
@@ -44,6 +45,8 @@ locals {
     )
   }
   export_keys = { for job, j in local.jobs : job => j.exports ? ["exports/${job}/"] : [] }
+  # --shard k/N writes its part under _shards/<job>/<date>/n=N/k=K/; --merge-shards N reads them all.
+  shard_keys = { for job, j in local.jobs : job => j.shards ? ["${var.lake_prefix}/_shards/${job}/"] : [] }
   read_keys = {
     for job, j in local.jobs : job => concat(
       [for t in distinct(concat(j.reads, j.writes)) : "${local.tables_key}/${t}/"],
@@ -73,12 +76,13 @@ locals {
           Action   = ["s3:GetObject"]
           Resource = [for s in j.raw_streams : "${local.raw_arn}/raw/${s}/*"]
         },
-        length(j.raw_streams) == 0 ? null : {
+        length(concat(j.raw_streams, j.lists_raw)) == 0 ? null : {
+          # Its own streams; for the exports, the streams the month close's status check lists (no reads).
           Sid       = "ListOwnRawStreams"
           Effect    = "Allow"
           Action    = ["s3:ListBucket"]
           Resource  = [local.raw_arn]
-          Condition = { StringLike = { "s3:prefix" = [for s in j.raw_streams : "raw/${s}/*"] } }
+          Condition = { StringLike = { "s3:prefix" = [for s in distinct(concat(j.raw_streams, j.lists_raw)) : "raw/${s}/*"] } }
         },
         {
           Sid      = "ReadInputAndOwnTables"
@@ -91,7 +95,7 @@ locals {
           Effect    = "Allow"
           Action    = ["s3:ListBucket"]
           Resource  = [local.lake_arn]
-          Condition = { StringLike = { "s3:prefix" = [for k in concat(local.read_keys[job], local.state_keys[job]) : "${k}*"] } }
+          Condition = { StringLike = { "s3:prefix" = [for k in concat(local.read_keys[job], local.state_keys[job], local.shard_keys[job]) : "${k}*"] } }
         },
         {
           Sid      = "WriteOwnTablePrefixes"
@@ -105,6 +109,13 @@ locals {
           Effect   = "Allow"
           Action   = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"]
           Resource = [for k in local.state_keys[job] : "${local.lake_arn}/${k}*"]
+        },
+        !j.shards ? null : {
+          # Its own shards only; gc removes them (modules/compute/gc.tf), never a job.
+          Sid      = "OwnShards"
+          Effect   = "Allow"
+          Action   = ["s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload"]
+          Resource = [for k in local.shard_keys[job] : "${local.lake_arn}/${k}*"]
         },
         !j.warehouse ? null : {
           # UNLOAD writes here (as ACE_UNLOAD_IAM_ROLE); the job reads the files, then deletes them.

@@ -17,6 +17,10 @@ locals {
   daily_arn   = "arn:${local.partition}:states:${local.region}:${local.account}:stateMachine:${local.daily_name}"
   monthly_arn = "arn:${local.partition}:states:${local.region}:${local.account}:stateMachine:${var.name}-monthly"
 
+  # The last successful scheduled daily run (src/graph/schedule.ts, DAILY_STATE_KEY): the daily machine
+  # plans from it and writes it after success; the month close reads it. The local form uses the same key.
+  daily_state_key = trimprefix("${var.lake_prefix}/_state/daily_last_run.json", "/")
+
   # Values of the "${name}" placeholders in the generated definitions (see fillPlaceholders).
   asl_values = merge(
     {
@@ -27,6 +31,8 @@ locals {
       alerts_topic_arn        = aws_sns_topic.alerts.arn
       athena_workgroup        = var.athena_workgroup
       daily_state_machine_arn = local.daily_arn
+      lake_bucket             = var.lake_bucket
+      daily_state_key         = local.daily_state_key
       shard_count             = var.shard_count
     },
     { for job, arn in var.task_definition_arns : "task_definition_${job}" => arn },
@@ -144,6 +150,21 @@ resource "aws_iam_role_policy" "state_machines" {
         Resource = [local.daily_arn]
       },
       {
+        # Plan from the last successful scheduled run, record this one, and check it at month close.
+        Sid      = "ScheduledRunState"
+        Effect   = "Allow"
+        Action   = ["s3:GetObject", "s3:PutObject"]
+        Resource = ["arn:${local.partition}:s3:::${var.lake_bucket}/${local.daily_state_key}"]
+      },
+      {
+        # listObjectsV2 of that one key: does the state exist yet (before the first successful run)?
+        Sid       = "ScheduledRunStateExists"
+        Effect    = "Allow"
+        Action    = ["s3:ListBucket"]
+        Resource  = ["arn:${local.partition}:s3:::${var.lake_bucket}"]
+        Condition = { StringEquals = { "s3:prefix" = local.daily_state_key } }
+      },
+      {
         Sid    = "CalendarQueries"
         Effect = "Allow"
         Action = ["athena:StartQueryExecution", "athena:GetQueryExecution", "athena:GetQueryResults", "athena:StopQueryExecution"]
@@ -165,7 +186,7 @@ resource "aws_iam_role_policy" "state_machines" {
         Condition = { StringLike = { "s3:prefix" = ["${var.athena_results.prefix}/*", ""] } }
       },
       {
-        Sid      = "CalendarQueryResultsKey"
+        Sid      = "LakeAndCalendarQueryResultsKey"
         Effect   = "Allow"
         Action   = ["kms:Decrypt", "kms:GenerateDataKey"]
         Resource = [var.kms_key_arn]

@@ -22,3 +22,8 @@ output "daily_definition_file" {
   description = "The generated daily definition deployed: daily.asl.json (shard_count 1) or daily-sharded.asl.json."
   value       = local.daily_file
 }
+
+output "daily_state_key" {
+  description = "Key (in the lake bucket) of the last successful scheduled daily run, read and written by the state machines."
+  value       = local.daily_state_key
+}

@@ -44,8 +44,18 @@ variable "athena_results" {
   type        = object({ bucket = string, prefix = string })
 }
 
+variable "lake_bucket" {
+  description = "Lake bucket: the machines read and write the scheduled-run state <lake_prefix>/_state/daily_last_run.json there."
+  type        = string
+}
+
+variable "lake_prefix" {
+  description = "Prefix of the lake inside the lake bucket (ACE_LAKE_ROOT = s3://<lake_bucket>/<lake_prefix>)."
+  type        = string
+}
+
 variable "kms_key_arn" {
-  description = "KMS key of the Athena results."
+  description = "KMS key of the lake and the Athena results."
   type        = string
 }
 

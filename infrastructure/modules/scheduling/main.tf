@@ -13,7 +13,8 @@ locals {
   gc_task_family = "${regex("^(.*):[0-9]+$", var.gc_task_definition_arn)[0]}:*"
 
   schedules = {
-    # Every date whose window is open or closed since the last run, oldest first.
+    # Every date whose window is open or closed since the last successful scheduled run, oldest first
+    # (the machine reads and writes that run in the lake's _state/daily_last_run.json).
     daily = {
       description = "Daily graph at 04:15 ET for the open dates"
       expression  = "cron(15 4 * * ? *)"
@@ -27,7 +28,8 @@ locals {
       target      = var.monthly_state_machine_arn
       input       = { final = false }
     }
-    # After the daily run of the 3rd, which closes the last day's window; also waits for it.
+    # After the daily run of the 3rd, which closes the last day's window; also waits for it, and refuses
+    # (alarm) unless that run succeeded and every date of the month is current.
     month_close = {
       description = "Month close at 06:00 ET on the 3rd (final: true)"
       expression  = "cron(0 6 3 * ? *)"

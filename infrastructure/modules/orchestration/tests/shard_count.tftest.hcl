@@ -39,6 +39,8 @@ variables {
   security_group_ids = ["sg-1"]
   athena_workgroup   = "ace-unit-test"
   athena_results     = { bucket = "test-lake", prefix = "athena-results" }
+  lake_bucket        = "test-lake"
+  lake_prefix        = "lake"
   kms_key_arn        = "arn:aws:kms:us-east-1:123456789012:key/00000000-0000-0000-0000-000000000000"
 }
 
@@ -59,6 +61,39 @@ run "one_shard_keeps_one_task_per_job" {
       contains(keys(jsondecode(aws_sfn_state_machine.daily.definition).States["Each date, oldest first"].ItemProcessor.States), "ace_unit_calc_daily")
     )
     error_message = "with one shard every job is a single task"
+  }
+}
+
+# The scheduled-run state (src/graph/schedule.ts, DAILY_STATE_KEY): both machines address it in the
+# lake, and the role may read and write that one object and list that one key, nothing else of the lake.
+run "scheduled_run_state" {
+  command = apply
+  module {
+    source = "./modules/orchestration"
+  }
+
+  assert {
+    condition = (
+      output.daily_state_key == "lake/_state/daily_last_run.json" &&
+      jsondecode(aws_sfn_state_machine.daily.definition).States["Read the last successful scheduled run"].Parameters == { Bucket = "test-lake", Key = "lake/_state/daily_last_run.json" } &&
+      jsondecode(aws_sfn_state_machine.daily.definition).States["Record this successful scheduled run"].Parameters.Key == "lake/_state/daily_last_run.json" &&
+      jsondecode(aws_sfn_state_machine.monthly.definition).States["Read the last successful daily run"].Parameters == { Bucket = "test-lake", Key = "lake/_state/daily_last_run.json" }
+    )
+    error_message = "the daily machine reads and writes, and the month close reads, lake/_state/daily_last_run.json in the lake bucket"
+  }
+
+  assert {
+    condition = alltrue([
+      for st in jsondecode(aws_iam_role_policy.state_machines.policy).Statement : alltrue([
+        for r in st.Resource : !startswith(r, "arn:aws:s3:::test-lake") || contains([
+          "arn:aws:s3:::test-lake/lake/_state/daily_last_run.json", "arn:aws:s3:::test-lake/athena-results/*", "arn:aws:s3:::test-lake",
+        ], r)
+      ]) && (!contains(st.Resource, "arn:aws:s3:::test-lake/lake/_state/daily_last_run.json") || join(",", sort(st.Action)) == "s3:GetObject,s3:PutObject")
+      ]) && anytrue([
+      for st in jsondecode(aws_iam_role_policy.state_machines.policy).Statement :
+      st.Action == ["s3:ListBucket"] && try(st.Condition, null) == { StringEquals = { "s3:prefix" = "lake/_state/daily_last_run.json" } }
+    ])
+    error_message = "the state machines touch only the scheduled-run state in the lake (get, put, list that key)"
   }
 }
 
