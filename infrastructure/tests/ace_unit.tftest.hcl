@@ -521,21 +521,15 @@ run "compute_egress_defaults_and_nat" {
   }
 }
 
-run "egress_needs_endpoints_or_nat" {
+# Whole-stack plans are the slow runs of this file: one for both "required" validations, one for 0.0.0.0/0.
+run "egress_needs_endpoints_and_the_warehouse_address" {
   command = plan
   variables {
     interface_endpoint_security_group_ids = []
     https_egress_cidr_blocks              = []
+    warehouse_cidr_blocks                 = []
   }
-  expect_failures = [var.interface_endpoint_security_group_ids]
-}
-
-run "select_mode_needs_the_warehouse_address" {
-  command = plan
-  variables {
-    warehouse_cidr_blocks = []
-  }
-  expect_failures = [var.warehouse_cidr_blocks]
+  expect_failures = [var.interface_endpoint_security_group_ids, var.warehouse_cidr_blocks]
 }
 
 run "warehouse_address_is_not_everywhere" {
