@@ -2,7 +2,7 @@
 # The job image: ENTRYPOINT is the job CLI; the state machines pass `<job> --date D` or `<job> --month M`.
 # Debian (glibc) base rather than Alpine: @duckdb/node-api ships glibc binaries.
 
-ARG NODE_IMAGE=node:22-bookworm-slim
+ARG NODE_IMAGE=node:24-bookworm-slim
 
 # 1. Build with dev dependencies: tsc -p tsconfig.build.json -> dist/.
 FROM ${NODE_IMAGE} AS build

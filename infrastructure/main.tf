@@ -7,6 +7,9 @@ module "storage" {
 
   name               = local.name
   raw_retention_days = var.raw_retention_days
+
+  raw_noncurrent_version_days  = var.raw_noncurrent_version_days
+  lake_noncurrent_version_days = var.lake_noncurrent_version_days
 }
 
 module "catalog" {
@@ -48,6 +51,11 @@ module "compute" {
   unload_iam_role_arn  = var.unload_iam_role_arn
   gc_retention_hours   = var.superseded_run_retention_days * 24
   log_retention_days   = var.log_retention_days
+
+  # Egress of the task security group: the VPC endpoints and the warehouse only.
+  warehouse_cidr_blocks                 = var.warehouse_cidr_blocks
+  interface_endpoint_security_group_ids = var.interface_endpoint_security_group_ids
+  https_egress_cidr_blocks              = var.https_egress_cidr_blocks
 }
 
 module "orchestration" {

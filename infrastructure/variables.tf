@@ -130,6 +130,38 @@ variable "warehouse_port" {
   default     = 5439
 }
 
+variable "warehouse_cidr_blocks" {
+  description = "Addresses of the warehouse (e.g. [\"10.1.2.0/24\"] or a /32): the tasks reach warehouse_port there and nowhere else. Required in select mode."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = var.warehouse_mode != "select" || length(var.warehouse_cidr_blocks) > 0
+    error_message = "warehouse_cidr_blocks is required in select mode: the addresses dim_customer_daily connects to on warehouse_port."
+  }
+  validation {
+    condition     = alltrue([for c in var.warehouse_cidr_blocks : can(cidrhost(c, 0)) && c != "0.0.0.0/0"])
+    error_message = "warehouse_cidr_blocks must be CIDR blocks, and not 0.0.0.0/0."
+  }
+}
+
+variable "interface_endpoint_security_group_ids" {
+  description = "Security groups of the VPC's interface endpoints the tasks use (ECR api and dkr, Logs, Glue, Athena, Secrets Manager, and Redshift Data in unload mode); S3 goes through the gateway endpoint."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = length(var.interface_endpoint_security_group_ids) > 0 || length(var.https_egress_cidr_blocks) > 0
+    error_message = "the tasks need HTTPS to the AWS APIs: set interface_endpoint_security_group_ids (VPC endpoints), or https_egress_cidr_blocks for subnets behind a NAT gateway."
+  }
+}
+
+variable "https_egress_cidr_blocks" {
+  description = "Only for subnets that reach the AWS APIs through a NAT gateway instead of interface endpoints: CIDRs the tasks may reach on 443 (this widens egress; prefer the endpoints)."
+  type        = list(string)
+  default     = []
+}
+
 variable "alert_emails" {
   description = "E-mail addresses subscribed to the alerts topic (each must confirm the subscription)."
   type        = list(string)
@@ -152,6 +184,18 @@ variable "raw_retention_days" {
   description = "Days raw landing files are kept (they move to infrequent-access storage after 30 days)."
   type        = number
   default     = 400
+}
+
+variable "raw_noncurrent_version_days" {
+  description = "Days a noncurrent version of a raw file (overwritten, deleted, or expired) is kept in the versioned raw bucket."
+  type        = number
+  default     = 90
+}
+
+variable "lake_noncurrent_version_days" {
+  description = "Days a noncurrent version in the versioned lake bucket (what gc deleted, a replaced _current.json) is kept."
+  type        = number
+  default     = 30
 }
 
 variable "schedules_enabled" {

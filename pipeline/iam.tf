@@ -75,7 +75,47 @@ resource "aws_iam_role_policy" "build" {
   })
 }
 
-# Plan and apply: Terraform manages the whole stack, so this role is broad (var.deploy_policy_arn).
+# Plan: runs before anyone approved anything, so it can only read. var.plan_policy_arn (ReadOnlyAccess by
+# default) covers the describe/list/get calls of a refresh; this policy adds reading the state object (no
+# lock: plan runs with -lock=false) and decrypting it, writing the plan artifact, and the build logs.
+resource "aws_iam_role" "plan" {
+  name               = "${var.name}-codebuild-plan"
+  assume_role_policy = local.codebuild_trust
+}
+
+resource "aws_iam_role_policy_attachment" "plan" {
+  role       = aws_iam_role.plan.name
+  policy_arn = var.plan_policy_arn
+}
+
+resource "aws_iam_role_policy" "plan" {
+  name = "read-state-write-plan"
+  role = aws_iam_role.plan.id
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [
+      local.artifact_access,
+      local.key_access,
+      local.build_logs,
+      {
+        Sid      = "ReadTerraformState"
+        Effect   = "Allow"
+        Action   = ["s3:GetObject"]
+        Resource = ["${aws_s3_bucket.this["state"].arn}/${local.state_key}"]
+      },
+      {
+        Sid       = "ListTerraformState"
+        Effect    = "Allow"
+        Action    = ["s3:ListBucket"]
+        Resource  = [aws_s3_bucket.this["state"].arn]
+        Condition = { StringLike = { "s3:prefix" = [local.state_key, "env:/*"] } }
+      },
+    ]
+  })
+}
+
+# Apply: Terraform manages the whole stack, so this role is broad (var.deploy_policy_arn). Only the
+# apply project, after the manual approval, runs as it.
 resource "aws_iam_role" "deploy" {
   name               = "${var.name}-codebuild-deploy"
   assume_role_policy = local.codebuild_trust

@@ -129,7 +129,7 @@ locals {
   ]
   projects = {
     build = { role = aws_iam_role.build.arn, buildspec = "buildspec.yml", privileged = true, timeout = 60 }
-    plan  = { role = aws_iam_role.deploy.arn, buildspec = "pipeline/buildspecs/plan.yml", privileged = false, timeout = 30 }
+    plan  = { role = aws_iam_role.plan.arn, buildspec = "pipeline/buildspecs/plan.yml", privileged = false, timeout = 30 }
     apply = { role = aws_iam_role.deploy.arn, buildspec = "pipeline/buildspecs/apply.yml", privileged = false, timeout = 60 }
   }
 }

@@ -40,7 +40,18 @@ variable "approval_emails" {
 }
 
 variable "deploy_policy_arn" {
-  description = "Managed policy of the plan/apply role. Terraform creates IAM roles, buckets, ECS, Step Functions and more; narrow it (or add a permissions boundary) to your account's rules."
+  description = "Managed policy of the apply role (the plan role gets plan_policy_arn). Terraform creates IAM roles, buckets, ECS, Step Functions and more; narrow it (or add a permissions boundary) to your account's rules."
   type        = string
   default     = "arn:aws:iam::aws:policy/AdministratorAccess"
+}
+
+variable "plan_policy_arn" {
+  description = "Managed policy of the plan role, which runs before the manual approval: read-only. It must allow the describe/list/get calls of a refresh of infrastructure/ and nothing that changes a resource."
+  type        = string
+  default     = "arn:aws:iam::aws:policy/ReadOnlyAccess"
+
+  validation {
+    condition     = !can(regex("(?i)(AdministratorAccess|PowerUserAccess|FullAccess)$", var.plan_policy_arn))
+    error_message = "plan_policy_arn must be a read-only policy: plan runs before anyone approved the change."
+  }
 }

@@ -32,6 +32,9 @@ mock_provider "aws" {
   mock_resource "aws_kms_key" {
     defaults = { arn = "arn:aws:kms:us-east-1:123456789012:key/00000000-0000-0000-0000-000000000000" }
   }
+  mock_data "aws_prefix_list" {
+    defaults = { id = "pl-63a5400a", name = "com.amazonaws.us-east-1.s3" }
+  }
 }
 
 variables {
@@ -42,6 +45,9 @@ variables {
   warehouse_url        = "postgres://warehouse.example:5439/dev"
   warehouse_secret_arn = "arn:aws:secretsmanager:us-east-1:123456789012:secret:warehouse-AbCdEf"
   environment          = "test"
+
+  warehouse_cidr_blocks                 = ["10.20.0.0/24"]
+  interface_endpoint_security_group_ids = ["sg-endpoints"]
 }
 
 run "whole_stack" {
@@ -137,6 +143,58 @@ run "storage" {
     )
     error_message = "the lake expires nothing by tag (publishers tag nothing; npm run gc removes superseded versions) and aborts incomplete uploads"
   }
+
+  # Issue 13, point 14: raw (the billing source of truth) and the lake were not versioned.
+  assert {
+    condition = (
+      sort(keys(aws_s3_bucket_versioning.this)) == sort(["exports", "lake", "raw"]) &&
+      alltrue([for k, v in aws_s3_bucket_versioning.this : one(v.versioning_configuration).status == "Enabled"])
+    )
+    error_message = "the raw, lake and exports buckets are versioned"
+  }
+
+  assert {
+    condition = (
+      anytrue([
+        for r in aws_s3_bucket_lifecycle_configuration.raw.rule : one(r.noncurrent_version_expiration).noncurrent_days == 90
+        if r.status == "Enabled" && one(r.filter).prefix == "raw/" && length(r.noncurrent_version_expiration) == 1
+      ]) &&
+      anytrue([
+        for r in aws_s3_bucket_lifecycle_configuration.raw.rule : one(r.expiration).expired_object_delete_marker == true
+        if r.status == "Enabled" && length(r.expiration) == 1
+      ])
+    )
+    error_message = "raw: a deleted, overwritten or expired file stays 90 days as a noncurrent version, then goes with its delete marker"
+  }
+
+  assert {
+    condition = (
+      anytrue([
+        for r in aws_s3_bucket_lifecycle_configuration.lake.rule :
+        one(r.noncurrent_version_expiration).noncurrent_days == 30 && one(r.expiration).expired_object_delete_marker == true
+        if r.id == "expire-noncurrent-versions" && r.status == "Enabled" && length(r.noncurrent_version_expiration) == 1 && length(r.expiration) == 1
+      ])
+    )
+    error_message = "lake: noncurrent versions (what gc deleted, replaced pointers) are kept 30 days over the whole bucket, then removed with their delete markers"
+  }
+
+  assert {
+    condition     = alltrue([for r in aws_s3_bucket_lifecycle_configuration.exports.rule : length(r.noncurrent_version_expiration) == 0 && length(r.expiration) == 0])
+    error_message = "export versions (what Finance billed from) never expire"
+  }
+}
+
+run "storage_noncurrent_retention_is_a_whole_number_of_days" {
+  command = plan
+  module {
+    source = "./modules/storage"
+  }
+  variables {
+    name                         = "ace-unit-test"
+    raw_noncurrent_version_days  = 0
+    lake_noncurrent_version_days = 1.5
+  }
+  expect_failures = [var.raw_noncurrent_version_days, var.lake_noncurrent_version_days]
 }
 
 run "compute_least_privilege" {
@@ -155,6 +213,56 @@ run "compute_least_privilege" {
     glue_database_name = "ace_unit_test"
     athena_workgroup   = "ace-unit-test"
     athena_results     = { bucket = "test-lake", prefix = "athena-results" }
+
+    warehouse_cidr_blocks                 = ["10.20.0.0/24"]
+    interface_endpoint_security_group_ids = ["sg-endpoints"]
+  }
+
+  # Issue 13, point 14: the tasks could reach any address on 443 and on the warehouse port.
+  # (Unset rule attributes are null under the mock provider, hence the `== null ? [] :` guards.)
+  assert {
+    condition = (
+      length(aws_security_group.tasks.ingress) == 0 &&
+      length(aws_security_group.tasks.egress) == 3 &&
+      alltrue([
+        for e in aws_security_group.tasks.egress :
+        e.protocol == "tcp" && length(e.ipv6_cidr_blocks == null ? [] : e.ipv6_cidr_blocks) == 0 && !contains(e.cidr_blocks == null ? [] : e.cidr_blocks, "0.0.0.0/0")
+      ])
+    )
+    error_message = "the task security group allows no inbound traffic and no outbound traffic to 0.0.0.0/0"
+  }
+
+  assert {
+    condition = (
+      anytrue([
+        for e in aws_security_group.tasks.egress : e.from_port == 443 && e.to_port == 443 && tolist(e.prefix_list_ids) == tolist(["pl-63a5400a"])
+        if e.prefix_list_ids != null && e.cidr_blocks == null && e.security_groups == null
+      ]) &&
+      anytrue([
+        for e in aws_security_group.tasks.egress : e.from_port == 443 && e.to_port == 443 && toset(e.security_groups) == toset(["sg-endpoints"])
+        if e.security_groups != null && e.cidr_blocks == null && e.prefix_list_ids == null
+      ]) &&
+      anytrue([
+        for e in aws_security_group.tasks.egress : e.from_port == 5439 && e.to_port == 5439 && tolist(e.cidr_blocks) == tolist(["10.20.0.0/24"])
+        if e.cidr_blocks != null && e.security_groups == null && e.prefix_list_ids == null
+      ])
+    )
+    error_message = "egress: 443 to S3's prefix list and to the interface endpoints' security group, 5439 to the warehouse's CIDR, nothing else"
+  }
+
+  assert {
+    condition     = data.aws_prefix_list.s3.name == "com.amazonaws.us-east-1.s3"
+    error_message = "the S3 prefix list is the region's"
+  }
+
+  # Versioned buckets: only lifecycle rules remove old versions; no role can destroy one.
+  assert {
+    condition = alltrue(flatten([
+      for p in concat(values(aws_iam_role_policy.task), [aws_iam_role_policy.gc]) : [
+        for st in jsondecode(p.policy).Statement : [for a in st.Action : !can(regex("^s3:(DeleteObjectVersion|PutBucketVersioning|PutLifecycleConfiguration|PutBucketLifecycle)", a))]
+      ]
+    ]))
+    error_message = "no task role (gc included) deletes object versions or changes versioning or lifecycle"
   }
 
   assert {
@@ -430,6 +538,57 @@ run "compute_unload_mode" {
     ]) && !strcontains(aws_ecs_task_definition.job["ace_unit_calc_daily"].container_definitions, "ACE_REDSHIFT")
     error_message = "dim_customer_daily, and only it, gets the unload settings"
   }
+}
+
+run "compute_egress_defaults_and_nat" {
+  command = apply
+  module {
+    source = "./modules/compute"
+  }
+  variables {
+    name                     = "ace-unit-test"
+    image                    = "123456789012.dkr.ecr.us-east-1.amazonaws.com/ace-unit:0123abc"
+    raw_bucket               = "test-raw"
+    lake_bucket              = "test-lake"
+    lake_prefix              = "lake"
+    exports_bucket           = "test-exports"
+    kms_key_arn              = "arn:aws:kms:us-east-1:123456789012:key/00000000-0000-0000-0000-000000000000"
+    glue_database_name       = "ace_unit_test"
+    athena_workgroup         = "ace-unit-test"
+    athena_results           = { bucket = "test-lake", prefix = "athena-results" }
+    https_egress_cidr_blocks = ["10.0.0.0/16"]
+
+    warehouse_cidr_blocks                 = []
+    interface_endpoint_security_group_ids = []
+  }
+
+  assert {
+    condition = (
+      length(aws_security_group.tasks.egress) == 2 &&
+      alltrue([for e in aws_security_group.tasks.egress : e.from_port == 443 && e.to_port == 443]) &&
+      anytrue([for e in aws_security_group.tasks.egress : tolist(e.cidr_blocks) == tolist(["10.0.0.0/16"]) if e.cidr_blocks != null])
+    )
+    error_message = "without a warehouse CIDR there is no warehouse egress; https_egress_cidr_blocks opens 443 to exactly those CIDRs"
+  }
+}
+
+# Whole-stack plans are the slow runs of this file: one for both "required" validations, one for 0.0.0.0/0.
+run "egress_needs_endpoints_and_the_warehouse_address" {
+  command = plan
+  variables {
+    interface_endpoint_security_group_ids = []
+    https_egress_cidr_blocks              = []
+    warehouse_cidr_blocks                 = []
+  }
+  expect_failures = [var.interface_endpoint_security_group_ids, var.warehouse_cidr_blocks]
+}
+
+run "warehouse_address_is_not_everywhere" {
+  command = plan
+  variables {
+    warehouse_cidr_blocks = ["0.0.0.0/0"]
+  }
+  expect_failures = [var.warehouse_cidr_blocks]
 }
 
 run "schedules" {

@@ -24,6 +24,16 @@ mock_provider "aws" {
   }
 }
 
+# Distinct ARNs for the roles a CodeBuild project can run as (the mock gives every role the same one).
+override_resource {
+  target = aws_iam_role.plan
+  values = { arn = "arn:aws:iam::123456789012:role/ace-unit-codebuild-plan" }
+}
+override_resource {
+  target = aws_iam_role.deploy
+  values = { arn = "arn:aws:iam::123456789012:role/ace-unit-codebuild-deploy" }
+}
+
 variables {
   repository_id = "example/ace-unit"
 }
@@ -58,4 +68,61 @@ run "pipeline" {
     ]) && alltrue([for p in aws_s3_bucket_policy.tls_only : strcontains(p.policy, "aws:SecureTransport")])
     error_message = "pipeline buckets block public access and deny non-TLS requests"
   }
+}
+
+# Issue 13, point 12: plan ran as the deploy (administrator) role before anyone approved the change.
+run "plan_is_read_only" {
+  command = apply
+
+  assert {
+    condition = (
+      aws_codebuild_project.this["plan"].service_role == "arn:aws:iam::123456789012:role/ace-unit-codebuild-plan" &&
+      aws_codebuild_project.this["apply"].service_role == "arn:aws:iam::123456789012:role/ace-unit-codebuild-deploy" &&
+      one(aws_codebuild_project.this["plan"].source).buildspec == "pipeline/buildspecs/plan.yml"
+    )
+    error_message = "plan runs as the plan role; only apply (after the approval) runs as the deploy role"
+  }
+
+  assert {
+    condition     = aws_iam_role_policy_attachment.plan.policy_arn == "arn:aws:iam::aws:policy/ReadOnlyAccess" && aws_iam_role_policy_attachment.plan.role == aws_iam_role.plan.name
+    error_message = "the plan role's managed policy is ReadOnlyAccess"
+  }
+
+  # Its own policy writes only the pipeline's artifacts and logs; on the state bucket it only reads.
+  assert {
+    condition = alltrue(flatten([
+      for st in jsondecode(aws_iam_role_policy.plan.policy).Statement : [
+        for a in st.Action : contains([
+          "s3:GetObject", "s3:GetObjectVersion", "s3:ListBucket", "kms:Decrypt", "kms:DescribeKey", "logs:CreateLogStream", "logs:PutLogEvents",
+          ], a) || (contains(["s3:PutObject", "kms:GenerateDataKey"], a) && alltrue([
+            for r in st.Resource : !startswith(r, aws_s3_bucket.this["state"].arn)
+        ]))
+      ]
+    ]))
+    error_message = "the plan role writes nothing but its plan artifact and logs"
+  }
+
+  assert {
+    condition = anytrue([
+      for st in jsondecode(aws_iam_role_policy.plan.policy).Statement :
+      st.Action == ["s3:GetObject"] && st.Resource == ["${aws_s3_bucket.this["state"].arn}/infrastructure/prod.tfstate"]
+    ])
+    error_message = "the plan role reads the deployed environment's state object"
+  }
+
+  assert {
+    condition = alltrue([
+      for st in jsondecode(aws_iam_role_policy.plan.policy).Statement :
+      !contains(st.Action, "s3:PutObject") && !contains(st.Action, "s3:DeleteObject") if anytrue([for r in st.Resource : startswith(r, aws_s3_bucket.this["state"].arn)])
+    ])
+    error_message = "the plan role cannot write or delete the state (or its lock)"
+  }
+}
+
+run "plan_policy_must_be_read_only" {
+  command = plan
+  variables {
+    plan_policy_arn = "arn:aws:iam::aws:policy/AdministratorAccess"
+  }
+  expect_failures = [var.plan_policy_arn]
 }

@@ -19,23 +19,37 @@ const MODULE_TEST_DIRS: Record<(typeof STACKS)[number], string[]> = {
   pipeline: [],
 };
 
-const TF_TIMEOUT_MS = 900_000;
-
 const hasTerraform = spawnSync('terraform', ['version'], { encoding: 'utf8' }).status === 0;
-if (!hasTerraform) {
+/** In CI (`CI` set, as .ci/run and buildspec.yml do) the real checks must run: no terraform is a failure, never a skip. */
+const inCi = Boolean(process.env.CI) && process.env.CI !== 'false' && process.env.CI !== '0';
+if (!hasTerraform && inCi) {
+  describe('terraform on PATH', () => {
+    test('is required when CI is set', () => {
+      throw new Error(
+        'terraform is not on PATH but CI is set, so terraform fmt/validate/test would not run: install terraform 1.11.4 ' +
+          '(buildspec.yml installs it with a verified checksum) and the AWS provider mirror (/opt/tf-plugins), then rerun',
+      );
+    });
+  });
+} else if (!hasTerraform) {
   // Visible on purpose: the real checks did not run here.
   console.warn(
-    '\n*** terraform is not on PATH: skipping terraform fmt/init/validate/test; running the structural HCL checks only. ***\n',
+    '\n*** terraform is not on PATH: skipping terraform fmt/init/validate/test; running the structural HCL checks only (set CI to make this a failure). ***\n',
   );
 }
+
+/**
+ * Generous on purpose: a busy machine (other test files, a benchmark) can make `terraform test` of
+ * infrastructure/ take minutes; the limit only turns a hang into an error naming the command.
+ */
+const TF_TIMEOUT_MS = 900_000;
+const JEST_TIMEOUT_MS = TF_TIMEOUT_MS + 60_000;
 
 function terraform(cwd: string, args: string[], configFile: string) {
   const res = spawnSync('terraform', args, {
     cwd,
     encoding: 'utf8',
     env: { ...process.env, TF_CLI_CONFIG_FILE: configFile, TF_IN_AUTOMATION: '1', CHECKPOINT_DISABLE: '1', NO_COLOR: '1' },
-    // A bound against a hung process, not a speed check: on a busy 2-core machine one `terraform test`
-    // of the whole stack took over 2 minutes.
     timeout: TF_TIMEOUT_MS,
   });
   if (res.status !== 0) throw new Error(`terraform ${args.join(' ')} failed in ${cwd}:\n${res.stdout}\n${res.stderr}`);
@@ -53,7 +67,7 @@ function terraform(cwd: string, args: string[], configFile: string) {
     cpSync(source, work, { recursive: true, filter: (src) => !/[\\/]\.terraform([\\/]|$)|\.tfstate/.test(src) });
     terraform(work, ['init', '-backend=false', '-input=false'], configFile);
     for (const dir of MODULE_TEST_DIRS[stack]) terraform(work, ['init', '-backend=false', '-input=false', `-test-directory=${dir}`], configFile);
-  }, TF_TIMEOUT_MS);
+  }, JEST_TIMEOUT_MS);
   afterAll(() => rmSync(work, { recursive: true, force: true }));
 
   test('fmt -check -recursive', () => {
@@ -61,16 +75,16 @@ function terraform(cwd: string, args: string[], configFile: string) {
   });
   test('validate', () => {
     expect(terraform(work, ['validate', '-no-color'], configFile)).toContain('Success');
-  });
+  }, JEST_TIMEOUT_MS);
   test('test (mock_provider "aws")', () => {
     const out = terraform(work, ['test', '-no-color'], configFile);
     expect(out).toMatch(/Success! \d+ passed, 0 failed/);
-  }, TF_TIMEOUT_MS);
+  }, JEST_TIMEOUT_MS);
   for (const dir of MODULE_TEST_DIRS[stack]) {
     test(`test -test-directory=${dir} (mock_provider "aws")`, () => {
       const out = terraform(work, ['test', '-no-color', `-test-directory=${dir}`], configFile);
       expect(out).toMatch(/Success! \d+ passed, 0 failed/);
-    }, TF_TIMEOUT_MS);
+    }, JEST_TIMEOUT_MS);
   }
 });
 
@@ -222,6 +236,25 @@ function buildspecPhases(text: string): { version: string | null; phases: Record
   return { version, phases };
 }
 
+/** `env.variables` of a buildspec: `KEY: "value"` lines at indent 4. */
+function buildspecVariables(text: string): Record<string, string> {
+  const vars: Record<string, string> = {};
+  let section = '';
+  let sub = '';
+  for (const raw of text.split('\n')) {
+    if (/^\s*(#.*)?$/.test(raw)) continue;
+    const indent = raw.length - raw.trimStart().length;
+    const line = raw.trim();
+    if (indent === 0) section = line.replace(/:.*$/, '');
+    else if (indent === 2) sub = line.replace(/:.*$/, '');
+    else if (indent === 4 && section === 'env' && sub === 'variables') {
+      const m = /^([A-Z0-9_]+):\s*"(.*)"$/.exec(line);
+      if (m) vars[m[1]] = m[2];
+    }
+  }
+  return vars;
+}
+
 describe('buildspec.yml', () => {
   const spec = buildspecPhases(readFileSync(join(ROOT, 'buildspec.yml'), 'utf8'));
   const all = Object.values(spec.phases).flat().join('\n');
@@ -232,10 +265,39 @@ describe('buildspec.yml', () => {
     for (const commands of Object.values(spec.phases)) expect(commands.length).toBeGreaterThan(0);
   });
 
-  test('tests run before the image is built: npm ci, then npm test', () => {
+  test('tests run before the image is built: npm ci, then npm run typecheck, then npm test', () => {
     const pre = spec.phases.pre_build;
-    expect(pre.findIndex((c) => c.startsWith('npm ci'))).toBeLessThan(pre.findIndex((c) => c.startsWith('npm test')));
-    expect(pre.some((c) => c.startsWith('npm test'))).toBe(true);
+    const at = (prefix: string) => pre.findIndex((c) => c.startsWith(prefix));
+    expect(at('npm ci')).toBeGreaterThanOrEqual(0);
+    expect(at('npm ci')).toBeLessThan(at('npm run typecheck'));
+    expect(at('npm run typecheck')).toBeLessThan(at('npm test'));
+  });
+
+  // Issue 13, point 12: the build image had no terraform, so npm test skipped the Terraform checks there.
+  test('the build installs the pinned terraform, verified by sha256, and sets CI so the Terraform checks cannot skip', () => {
+    const vars = buildspecVariables(readFileSync(join(ROOT, 'buildspec.yml'), 'utf8'));
+    expect(vars.CI).toBe('true');
+    expect(vars.TF_VERSION).toBe('1.11.4');
+    expect(vars.TF_SHA256).toMatch(/^[0-9a-f]{64}$/);
+    const install = spec.phases.install;
+    const download = install.findIndex((c) => c.includes('releases.hashicorp.com/terraform/${TF_VERSION}/terraform_${TF_VERSION}_linux_amd64.zip'));
+    const verify = install.findIndex((c) => c === 'echo "${TF_SHA256}  /tmp/terraform.zip" | sha256sum -c -');
+    const unzip = install.findIndex((c) => c.startsWith('unzip ') && c.includes('/tmp/terraform.zip'));
+    expect(download).toBeGreaterThanOrEqual(0);
+    expect(download).toBeLessThan(verify);
+    expect(verify).toBeLessThan(unzip);
+    // The tests' .terraformrc reads providers from the mirror only: the build fills it from the lock files.
+    expect(install.filter((c) => /terraform providers mirror .*"\$TF_PLUGIN_MIRROR"/.test(c))).toHaveLength(2);
+    expect(vars.TF_PLUGIN_MIRROR).toBe('/opt/tf-plugins');
+    expect(readFileSync(join(ROOT, 'infrastructure/.terraformrc'), 'utf8')).toContain(`path    = "${vars.TF_PLUGIN_MIRROR}"`);
+  });
+
+  test('the build runs on the pinned Node 24 (.ci/node24), the line the image runs', () => {
+    expect(spec.phases.install[0]).toBe('export PATH="$(.ci/node24):$PATH"');
+    const node24 = readFileSync(join(ROOT, '.ci/node24'), 'utf8');
+    expect(node24).toMatch(/^NODE24_VERSION="24\.\d+\.\d+"$/m);
+    expect(node24).toMatch(/^NODE24_INTEGRITY="sha512-[A-Za-z0-9+/]{86}=="$/m);
+    expect(readFileSync(join(ROOT, 'Dockerfile'), 'utf8')).toMatch(/^ARG NODE_IMAGE=node:24-/m);
   });
 
   test('the image is built and pushed to ECR, tagged by commit', () => {
@@ -246,19 +308,60 @@ describe('buildspec.yml', () => {
   });
 
   test.each(['pipeline/buildspecs/plan.yml', 'pipeline/buildspecs/apply.yml'])('%s runs terraform', (file) => {
-    const { version, phases } = buildspecPhases(readFileSync(join(ROOT, file), 'utf8'));
+    const text = readFileSync(join(ROOT, file), 'utf8');
+    const { version, phases } = buildspecPhases(text);
     expect(version).toBe('0.2');
     const commands = phases.build.join('\n');
     expect(commands).toContain('terraform init');
     expect(commands).toMatch(file.endsWith('plan.yml') ? /terraform plan .*-out=tfplan/ : /terraform apply -input=false tfplan/);
+    // The same pinned terraform as the build, verified before it is unpacked.
+    const vars = buildspecVariables(text);
+    const build = buildspecVariables(readFileSync(join(ROOT, 'buildspec.yml'), 'utf8'));
+    expect([vars.TF_VERSION, vars.TF_SHA256]).toEqual([build.TF_VERSION, build.TF_SHA256]);
+    const verify = phases.install.indexOf('echo "${TF_SHA256}  /tmp/terraform.zip" | sha256sum -c -');
+    expect(verify).toBeGreaterThan(0);
+    expect(verify).toBeLessThan(phases.install.findIndex((c) => c.startsWith('unzip ')));
+  });
+
+  // The plan role can only read (pipeline/tests): plan must not take the state lock, which is a write.
+  test('plan does not lock the state (its role is read-only); apply of the saved plan does', () => {
+    const plan = buildspecPhases(readFileSync(join(ROOT, 'pipeline/buildspecs/plan.yml'), 'utf8')).phases.build.join('\n');
+    expect(plan).toMatch(/terraform plan -input=false -lock=false /);
+    expect(plan).not.toContain('use_lockfile=true');
+    const apply = buildspecPhases(readFileSync(join(ROOT, 'pipeline/buildspecs/apply.yml'), 'utf8')).phases.build.join('\n');
+    expect(apply).toContain('use_lockfile=true');
+    expect(apply).not.toContain('-lock=false');
+  });
+});
+
+describe('.ci/run', () => {
+  const lines = readFileSync(join(ROOT, '.ci/run'), 'utf8').split('\n').filter((l) => l && !l.startsWith('#'));
+  const at = (re: RegExp) => lines.findIndex((l) => re.test(l));
+
+  test('sets CI, checks the types, runs npm test, then the end-to-end tests under the pinned Node 24', () => {
+    expect(at(/^export CI=/)).toBeGreaterThanOrEqual(0);
+    expect(at(/^npm ci /)).toBeLessThan(at(/^npm run typecheck$/));
+    expect(at(/^npm run typecheck$/)).toBeLessThan(at(/^npm test$/));
+    expect(at(/^node24_bin="\$\(\.ci\/node24\)"$/)).toBeGreaterThan(at(/^npm test$/));
+    const e2e = lines[at(/jest tests\/e2e$/)];
+    // Node 24 first on PATH, so the CLIs the tests spawn (tsx: #!/usr/bin/env node) run on it too.
+    expect(e2e).toBe('PATH="$node24_bin:$PATH" "$node24_bin/node" node_modules/.bin/jest tests/e2e');
+    expect(lines).toContain('export TZ=UTC');
+  });
+
+  test('tsconfig.json (npm run typecheck) covers src, jobs, tests and bench', () => {
+    const tsconfig = JSON.parse(readFileSync(join(ROOT, 'tsconfig.json'), 'utf8')) as { include: string[] };
+    expect(tsconfig.include).toEqual(expect.arrayContaining(['src', 'jobs', 'tests', 'bench']));
+    const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
+    expect(pkg.scripts.typecheck).toBe('tsc -p tsconfig.json --noEmit');
   });
 });
 
 describe('Dockerfile', () => {
   const text = readFileSync(join(ROOT, 'Dockerfile'), 'utf8');
-  test('multi-stage on Node 22, production deps only, non-root, the job CLI as entrypoint', () => {
+  test('multi-stage on Node 24, production deps only, non-root, the job CLI as entrypoint', () => {
     expect(text.match(/^FROM /gm)?.length).toBeGreaterThanOrEqual(2);
-    expect(text).toMatch(/ARG NODE_IMAGE=node:22/);
+    expect(text).toMatch(/ARG NODE_IMAGE=node:24/);
     expect(text).toContain('npm run build');
     expect(text).toMatch(/npm ci --omit=dev/);
     expect(text).toMatch(/^USER node$/m);

@@ -280,25 +280,60 @@ resource "aws_ecs_cluster_capacity_providers" "this" {
   capacity_providers = ["FARGATE"]
 }
 
+# S3's managed prefix list (the routes of the S3 gateway endpoint): the tasks reach S3 through it.
+data "aws_prefix_list" "s3" {
+  name = "com.amazonaws.${local.region}.s3"
+}
+
+# No inbound rule. Outbound only: HTTPS to S3 (prefix list) and to the VPC's interface endpoints (their
+# security groups: ECR, Logs, Glue, Athena, Secrets Manager, Redshift Data, STS, ...), HTTPS to
+# https_egress_cidr_blocks only if set (subnets behind a NAT gateway), and the warehouse port to the
+# warehouse's addresses only. DNS (the VPC resolver) and the ECS credentials endpoint are not filtered
+# by security groups. The description stays as it was: changing it would replace the group.
 resource "aws_security_group" "tasks" {
   name        = "${var.name}-jobs"
   description = "ace-unit job tasks: no inbound; HTTPS to AWS APIs and the warehouse port out"
   vpc_id      = var.vpc_id
 
   egress {
-    description = "AWS APIs (S3, Glue, ECR, Logs, Secrets Manager) over HTTPS"
-    from_port   = 443
-    to_port     = 443
-    protocol    = "tcp"
-    cidr_blocks = ["0.0.0.0/0"]
+    description     = "S3 over HTTPS (gateway endpoint prefix list)"
+    from_port       = 443
+    to_port         = 443
+    protocol        = "tcp"
+    prefix_list_ids = [data.aws_prefix_list.s3.id]
   }
 
-  egress {
-    description = "Warehouse (Redshift / PostgreSQL wire protocol) for dim_customer_daily"
-    from_port   = var.warehouse_port
-    to_port     = var.warehouse_port
-    protocol    = "tcp"
-    cidr_blocks = ["0.0.0.0/0"]
+  dynamic "egress" {
+    for_each = length(var.interface_endpoint_security_group_ids) == 0 ? [] : [1]
+    content {
+      description     = "AWS APIs over HTTPS through the VPC interface endpoints"
+      from_port       = 443
+      to_port         = 443
+      protocol        = "tcp"
+      security_groups = var.interface_endpoint_security_group_ids
+    }
+  }
+
+  dynamic "egress" {
+    for_each = length(var.https_egress_cidr_blocks) == 0 ? [] : [1]
+    content {
+      description = "AWS APIs over HTTPS without interface endpoints (NAT)"
+      from_port   = 443
+      to_port     = 443
+      protocol    = "tcp"
+      cidr_blocks = var.https_egress_cidr_blocks
+    }
+  }
+
+  dynamic "egress" {
+    for_each = length(var.warehouse_cidr_blocks) == 0 ? [] : [1]
+    content {
+      description = "Warehouse (Redshift / PostgreSQL wire protocol) for dim_customer_daily"
+      from_port   = var.warehouse_port
+      to_port     = var.warehouse_port
+      protocol    = "tcp"
+      cidr_blocks = var.warehouse_cidr_blocks
+    }
   }
 }
 

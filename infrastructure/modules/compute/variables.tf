@@ -97,9 +97,27 @@ variable "warehouse_secret_arn" {
 }
 
 variable "warehouse_port" {
-  description = "Warehouse TCP port allowed out of the tasks."
+  description = "Warehouse TCP port allowed out of the tasks (to warehouse_cidr_blocks only)."
   type        = number
   default     = 5439
+}
+
+variable "warehouse_cidr_blocks" {
+  description = "Addresses of the warehouse (select mode): the only destinations of warehouse_port. Empty: no warehouse traffic (unload mode uses the Redshift Data API over HTTPS)."
+  type        = list(string)
+  default     = []
+}
+
+variable "interface_endpoint_security_group_ids" {
+  description = "Security groups of the VPC's interface endpoints (ECR api and dkr, Logs, Glue, Athena, Secrets Manager, Redshift Data, STS): the tasks' HTTPS destinations besides S3."
+  type        = list(string)
+  default     = []
+}
+
+variable "https_egress_cidr_blocks" {
+  description = "Only for subnets that reach the AWS APIs through a NAT gateway instead of interface endpoints: CIDRs HTTPS may go to (wider than the endpoints). Empty by default."
+  type        = list(string)
+  default     = []
 }
 
 variable "log_retention_days" {

@@ -60,9 +60,21 @@ resource "aws_s3_bucket_server_side_encryption_configuration" "this" {
   }
 }
 
-# Exports are what Finance bills from: keep every version of them.
-resource "aws_s3_bucket_versioning" "exports" {
-  bucket = aws_s3_bucket.this["exports"].id
+# Every bucket is versioned: raw is the billing source of truth (an overwritten or deleted landing file
+# stays recoverable), the lake holds the published versions and their _current.json pointers (a bad
+# write or a wrong gc delete leaves the previous object behind), and exports are what Finance bills from.
+# No role of the stack holds s3:DeleteObjectVersion: a delete adds a delete marker, and only the
+# lifecycle rules below remove noncurrent versions (raw and lake; export versions are kept).
+# Was one resource for the exports bucket: moved, so the upgrade never suspends its versioning.
+moved {
+  from = aws_s3_bucket_versioning.exports
+  to   = aws_s3_bucket_versioning.this["exports"]
+}
+
+resource "aws_s3_bucket_versioning" "this" {
+  for_each = aws_s3_bucket.this
+
+  bucket = each.value.id
   versioning_configuration {
     status = "Enabled"
   }
@@ -103,10 +115,27 @@ resource "aws_s3_bucket_lifecycle_configuration" "raw" {
     expiration {
       days = var.raw_retention_days
     }
+    # An expired, overwritten or deleted raw file stays as a noncurrent version this long.
+    noncurrent_version_expiration {
+      noncurrent_days = var.raw_noncurrent_version_days
+    }
     abort_incomplete_multipart_upload {
       days_after_initiation = 7
     }
   }
+
+  rule {
+    id     = "remove-expired-delete-markers"
+    status = "Enabled"
+    filter {
+      prefix = "raw/"
+    }
+    expiration {
+      expired_object_delete_marker = true
+    }
+  }
+
+  depends_on = [aws_s3_bucket_versioning.this]
 }
 
 resource "aws_s3_bucket_lifecycle_configuration" "lake" {
@@ -136,6 +165,22 @@ resource "aws_s3_bucket_lifecycle_configuration" "lake" {
       days = var.athena_results_retention_days
     }
   }
+
+  # What gc deleted, a replaced _current.json, an overwritten coordination object: kept as a noncurrent
+  # version this long (so a wrong delete or overwrite can be undone), then removed with its delete marker.
+  rule {
+    id     = "expire-noncurrent-versions"
+    status = "Enabled"
+    filter {}
+    noncurrent_version_expiration {
+      noncurrent_days = var.lake_noncurrent_version_days
+    }
+    expiration {
+      expired_object_delete_marker = true
+    }
+  }
+
+  depends_on = [aws_s3_bucket_versioning.this]
 }
 
 resource "aws_s3_bucket_lifecycle_configuration" "exports" {
@@ -156,5 +201,5 @@ resource "aws_s3_bucket_lifecycle_configuration" "exports" {
     }
   }
 
-  depends_on = [aws_s3_bucket_versioning.exports]
+  depends_on = [aws_s3_bucket_versioning.this]
 }

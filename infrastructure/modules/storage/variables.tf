@@ -26,3 +26,25 @@ variable "raw_retention_days" {
   type        = number
   default     = 400
 }
+
+variable "raw_noncurrent_version_days" {
+  description = "Days a noncurrent version of a raw file (overwritten, deleted, or expired after raw_retention_days) is kept before it is removed for good."
+  type        = number
+  default     = 90
+
+  validation {
+    condition     = var.raw_noncurrent_version_days >= 1 && floor(var.raw_noncurrent_version_days) == var.raw_noncurrent_version_days
+    error_message = "raw_noncurrent_version_days must be a whole number of days, at least 1."
+  }
+}
+
+variable "lake_noncurrent_version_days" {
+  description = "Days a noncurrent version in the lake bucket (a run folder gc deleted, a replaced _current.json, Athena results) is kept before it is removed for good."
+  type        = number
+  default     = 30
+
+  validation {
+    condition     = var.lake_noncurrent_version_days >= 1 && floor(var.lake_noncurrent_version_days) == var.lake_noncurrent_version_days
+    error_message = "lake_noncurrent_version_days must be a whole number of days, at least 1."
+  }
+}
