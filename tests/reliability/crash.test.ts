@@ -155,3 +155,36 @@ test('a lock left by a run on another host is taken over once its etag stayed un
   expect(warnings.join('\n')).toMatch(/took over the publish lock .*not refreshed for 120 s/);
   expect(fs.existsSync(p)).toBe(false); // released by its new holder
 });
+
+// Issue 13 point 16: a lock created by opening it exclusively and then writing its body was left empty by a
+// kill between the two, and every later run failed with a bare `Unexpected end of JSON input`.
+describe('unreadable locks and state objects', () => {
+  const errorLine = (stderr: string) => stderr.split('\n').filter((l) => l.includes('"level":50') || l.startsWith('error')).join('\n');
+
+  test('an empty lock file (a kill between create and write) is taken over with a warning naming it; the job succeeds', async () => {
+    await run(lake, JOB, { date: D });
+    fs.mkdirSync(path.dirname(path.join(lake.root, LOCK)), { recursive: true });
+    fs.writeFileSync(path.join(lake.root, LOCK), '');
+    const r = cli(lake, 'job', [JOB, '--date', D, '--force'], { ACE_MAX_REJECT_RATE: '1' });
+    expect(errorLine(r.stderr)).toBe('');
+    expect(r.status).toBe(0);
+    expect(r.stderr).toContain(`cannot read ${path.join(lake.root, LOCK)}: it is empty`);
+    expect(r.stderr).toMatch(/treated as absent \(stale\)/);
+    expect(r.stderr).toMatch(/took over the publish lock .* \(unreadable\)/);
+    expect(fs.existsSync(path.join(lake.root, LOCK))).toBe(false);
+  });
+
+  test('an unreadable pointer fails the job with one line naming the job, the date and the file, never a bare parser message', async () => {
+    await run(lake, JOB, { date: D });
+    const p = path.join(lake.root, `tables/${A}/dt=${D}/_current.json`);
+    fs.writeFileSync(p, '');
+    const r = cli(lake, 'job', ['ace_unit_calc_daily', '--date', D], { ACE_MAX_REJECT_RATE: '1' });
+    expect(r.status).not.toBe(0);
+    const line = r.stderr.split('\n').filter((l) => l.startsWith('error')).join('\n');
+    expect(line).toContain('ace_unit_calc_daily');
+    expect(line).toContain(D);
+    expect(line).toContain(p);
+    expect(line).toMatch(/it is empty/);
+    expect(line).not.toMatch(/^error: Unexpected end of JSON input$/m);
+  });
+});
