@@ -209,8 +209,11 @@ export class RunCoordinator {
         );
       }
       const result = await publish(fence);
-      await fence.assertHeld();
-      await this.store.writeText(publishedKey(this.job, this.period), JSON.stringify({ runId: this.runId, at: this.now().toISOString() }));
+      // Every swap passed the fence: this run's version is current. The record only moves forward in run order.
+      const recorded = await readState<{ runId?: unknown }>(this.store, publishedKey(this.job, this.period), this.warn);
+      if (!(typeof recorded?.runId === 'string' && recorded.runId > this.runId)) {
+        await this.store.writeText(publishedKey(this.job, this.period), JSON.stringify({ runId: this.runId, at: this.now().toISOString() }));
+      }
       return result;
     } finally {
       clearInterval(heartbeat);

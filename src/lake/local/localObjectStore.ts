@@ -239,6 +239,7 @@ export class LocalObjectStore implements ObjectStore {
 
   async deleteIfMatch(key: string, etag: string): Promise<void> {
     const target = this.abs(key);
+    if (!fs.existsSync(target)) throw new PreconditionFailedError(`${target} is gone (expected etag ${etag})`, { path: target });
     try {
       await withCasLock(target, async () => {
         const current = await readWithEtag(target);
