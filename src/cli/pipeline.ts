@@ -16,6 +16,15 @@ import { cliMain, withServices } from './main.js';
 import { requireDate, requireMonth, parseArgs, parseParallel } from './args.js';
 import { formatRows } from './format.js';
 import { restateMonth } from '../graph/restate.js';
+import { readState } from '../lake/json.js';
+import { ObjectStore } from '../lake/objectStore.js';
+import { Logger } from '../log.js';
+
+/** The dates a backfill already completed; an unreadable progress record is ignored with a warning naming it (the dates rerun, as up to date). */
+async function backfillProgress(store: ObjectStore, key: string, log: Logger): Promise<string[]> {
+  const state = await readState<{ completed?: unknown }>(store, key, (message) => log.warn({ event: 'state.unreadable' }, message));
+  return Array.isArray(state?.completed) ? state.completed.filter((d): d is string => typeof d === 'string') : [];
+}
 
 function summary(results: JobResult[]): string {
   const rows = results.map((r) => ({
@@ -79,7 +88,7 @@ cliMain(async () => {
       if (to < from) throw new UsageError(`--to ${to} is before --from ${from}`);
       dates = datesBetween(from, to);
       stateKey = `_state/backfill/${from}_${to}.json`;
-      const done: string[] = o.restart ? [] : JSON.parse((await services.store.readText(stateKey)) ?? '{"completed":[]}').completed;
+      const done = o.restart ? [] : await backfillProgress(services.store, stateKey, log);
       if (done.length > 0) {
         log.info({ event: 'backfill.resumed', completed: done.length }, `resuming: ${done.length} date(s) already completed by an earlier run (--restart to redo them)`);
         dates = dates.filter((d) => !done.includes(d));
@@ -87,7 +96,7 @@ cliMain(async () => {
     } else {
       // Every date after the last successful scheduled run's closed_through (src/graph/schedule.ts).
       const now = currentTime();
-      const last = parseDailyRunState(await services.store.readText(DAILY_STATE_KEY), config.latenessHours);
+      const last = parseDailyRunState(await services.store.readText(DAILY_STATE_KEY), config.latenessHours, (message) => log.warn({ event: 'state.unreadable' }, message));
       dates = scheduledDates(now, config.latenessHours, last);
       log.info({ event: 'schedule.dates', dates: dates.join(','), after: last?.closed_through ?? null }, `scheduled run: ${dates.join(', ') || 'no date'}${last ? ` (every date after ${last.closed_through}, the last successful run's closed windows)` : ''}`);
       for (const date of dates) all.push(...(await runGraph(services, DAILY_GRAPH, { date, flags }, run)));
@@ -97,7 +106,7 @@ cliMain(async () => {
       return 0;
     }
 
-    const completed: string[] = stateKey ? JSON.parse((await services.store.readText(stateKey)) ?? '{"completed":[]}').completed : [];
+    const completed = stateKey ? await backfillProgress(services.store, stateKey, log) : [];
     for (const date of dates) {
       try {
         all.push(...(await runGraph(services, DAILY_GRAPH, { date, flags }, run)));

@@ -62,22 +62,24 @@ export function dailyRunState(at: Date, latenessHours: number, dates: BusinessDa
 
 /**
  * Reads a stored state. A state written before `closed_through` existed (`{at, dates}`) counts from
- * its `at`; anything else unreadable is an error naming the key, never a silent fresh start.
+ * its `at`. An unreadable one is stale, like every `_state/` object: `warn` names it and the run plans
+ * as if there were none (the last 24 hours); a date that plan misses is still named by the month close.
  */
-export function parseDailyRunState(text: string | null, latenessHours: number): Pick<DailyRunState, 'closed_through'> | null {
+export function parseDailyRunState(text: string | null, latenessHours: number, warn: (message: string) => void): Pick<DailyRunState, 'closed_through'> | null {
   if (text === null) return null;
-  let value: Partial<DailyRunState>;
+  let value: Partial<DailyRunState> = {};
   try {
-    value = JSON.parse(text) as Partial<DailyRunState>;
+    value = (JSON.parse(text) ?? {}) as Partial<DailyRunState>;
   } catch {
-    value = {};
+    // judged below, with the same message as any other unreadable state
   }
   if (typeof value.closed_through === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(value.closed_through)) return { closed_through: value.closed_through };
   if (typeof value.at === 'string' && !Number.isNaN(Date.parse(value.at))) return { closed_through: closedThrough(new Date(value.at), latenessHours) };
-  throw new StorageError(
-    `${DAILY_STATE_KEY} is not a scheduled-run state ({"at", "closed_through", …}): write {"closed_through": "YYYY-MM-DD"} with the newest date already final, or delete it (the next run then plans the last 24 hours only)`,
-    { path: DAILY_STATE_KEY },
+  warn(
+    `${DAILY_STATE_KEY} is not a scheduled-run state ({"at", "closed_through", …}); treated as absent (stale), so this run plans the last 24 hours only: ` +
+      `to catch up an outage, run \`pipeline daily --from … --to …\` for the dates before, or write {"closed_through": "YYYY-MM-DD"} with the newest date already final`,
   );
+  return null;
 }
 
 /**

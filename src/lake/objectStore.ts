@@ -2,6 +2,19 @@
  * The ObjectStore port: what the jobs need from a lake, whether a local folder or S3.
  * Keys are '/'-separated and relative to the store's root.
  */
+import { StorageError } from '../errors.js';
+
+/**
+ * A conditional write or delete whose condition did not hold: the key already exists (create), or its
+ * current etag is not the expected one or it is gone (replace, delete). Nothing was changed.
+ */
+export class PreconditionFailedError extends StorageError {}
+
+/** A small object's text with its etag, the opaque version the conditional methods compare. */
+export interface Versioned {
+  body: string;
+  etag: string;
+}
 
 export interface ObjectInfo {
   key: string;
@@ -25,11 +38,21 @@ export interface ObjectStore {
   localPaths(keys: string[], scratchDir: string): Promise<string[]>;
   /** A scratch folder for a run, on the same file system as the store when it is local. */
   scratchDir(runId: string): Promise<string>;
+  /** A small object's text and etag, or null when it does not exist. */
+  readVersioned(key: string): Promise<Versioned | null>;
   /**
-   * Creates a small object only if no object has that key yet; false when one exists.
-   * The one primitive the publish lock needs (local: O_EXCL; S3: If-None-Match: *).
+   * Creates a small object, whole, only if no object has that key; returns its etag. PreconditionFailedError
+   * when one exists (S3: PutObject If-None-Match: *; local: link() of a fully written temp file).
    */
-  createExclusive(key: string, body: string): Promise<boolean>;
+  createIfAbsent(key: string, body: string): Promise<string>;
+  /**
+   * Replaces a small object only if its current etag is `etag`; returns the new etag. PreconditionFailedError
+   * when it changed or is gone (S3: PutObject If-Match; local: compare and rename under a short local lock).
+   * A key written conditionally must only be written conditionally.
+   */
+  replaceIfMatch(key: string, body: string, etag: string): Promise<string>;
+  /** Deletes an object only if its current etag is `etag`; PreconditionFailedError when it changed or is gone. */
+  deleteIfMatch(key: string, etag: string): Promise<void>;
   /** Deletes one object; no error when it does not exist. */
   delete(key: string): Promise<void>;
   /** Deletes every object under `prefix`. */

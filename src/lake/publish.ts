@@ -6,10 +6,12 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { StorageError } from '../errors.js';
+import { StorageError, SupersededError } from '../errors.js';
 import { TableDef } from '../rules/tables.js';
-import { ObjectStore } from './objectStore.js';
+import { ObjectStore, PreconditionFailedError } from './objectStore.js';
 import { faultPoint } from '../runtime/faults.js';
+import type { PublishFence } from './coordination.js';
+import { parseJson, readJson } from './json.js';
 
 export interface Pointer {
   table: string;
@@ -50,23 +52,31 @@ export function runPrefix(table: string, key: string, value: string, runId: stri
 
 /** The current version of a partition, or null when it was never published. */
 export async function readPointer(store: ObjectStore, table: TableDef, value: string): Promise<Pointer | null> {
-  const text = await store.readText(pointerKey(table.name, table.partitionKey, value));
-  return text === null ? null : (JSON.parse(text) as Pointer);
+  return readJson<Pointer>(store, pointerKey(table.name, table.partitionKey, value));
 }
 
 /** Current pointers of every partition of a table, sorted by partition value. */
 export async function listPointers(store: ObjectStore, table: TableDef): Promise<Pointer[]> {
   const objects = await store.list(`tables/${table.name}/`);
   const keys = objects.map((o) => o.key).filter((k) => k.endsWith('/_current.json') && k.split('/').length === 4);
-  const pointers = await Promise.all(keys.map(async (k) => JSON.parse((await store.readText(k)) ?? 'null') as Pointer | null));
+  const pointers = await Promise.all(keys.map((k) => readJson<Pointer>(store, k)));
   return pointers.filter((p): p is Pointer => p !== null).sort((a, b) => (a.partitionValue < b.partitionValue ? -1 : 1));
 }
 
+/** What a pointer swap is conditional on. */
+export interface SwapGuard {
+  /** Checked right before the swap: the run still holds its publish lock. */
+  fence?: PublishFence;
+  /** The pointer's etag when the run started publishing (null: there was none); read just before the swap when absent. */
+  expectedEtag?: string | null;
+}
+
 /**
- * Uploads the staged files under the run's folder, writes its manifest, then swaps the pointer.
+ * Uploads the staged files under the run's folder, writes its manifest, then swaps the pointer (only
+ * if it is still the version `guard.expectedEtag` names, and the run still holds its lock).
  * Returns the new pointer. The previous version's files are left for garbage collection.
  */
-export async function publishPartition(store: ObjectStore, staged: StagedPartition, runId: string): Promise<Pointer> {
+export async function publishPartition(store: ObjectStore, staged: StagedPartition, runId: string, guard: SwapGuard = {}): Promise<Pointer> {
   const { table, value } = staged;
   const prefix = runPrefix(table.name, table.partitionKey, value, runId);
   const keys: string[] = [];
@@ -97,17 +107,45 @@ export async function publishPartition(store: ObjectStore, staged: StagedPartiti
   };
   await store.writeText(`${prefix}/_manifest.json`, JSON.stringify(pointer, null, 2));
   faultPoint('after-data-before-pointer');
-  try {
-    await store.writeText(pointerKey(table.name, table.partitionKey, value), JSON.stringify(pointer, null, 2));
-  } catch (err) {
-    // A lost response: the write may have gone through although the caller saw an error. Read back
-    // and recognise our own publish instead of failing (or publishing twice).
-    const current = await readPointer(store, table, value).catch(() => null);
-    if (current?.runId !== runId) throw err;
-  }
+  await swapPointer(store, staged, pointer, guard);
   // History of the versions that were really made current (an orphan of a killed run never is).
   await store.writeText(`${historyPrefix(table, value)}${pointer.publishedAt}_${runId}.json`, JSON.stringify(pointer));
   return pointer;
+}
+
+/**
+ * Makes `pointer` current: create-if-absent or replace-if-match on `_current.json`, right after checking
+ * the fence. On an error it reads the pointer back: its own run there is a lost response (success); a
+ * newer run there supersedes this one; an older run there (a run fenced out after its last check whose
+ * write landed) is replaced, since this run holds the lock and the newest run wins.
+ */
+async function swapPointer(store: ObjectStore, staged: StagedPartition, pointer: Pointer, guard: SwapGuard): Promise<void> {
+  const { table, value } = staged;
+  const key = pointerKey(table.name, table.partitionKey, value);
+  const body = JSON.stringify(pointer, null, 2);
+  let expected = guard.expectedEtag !== undefined ? guard.expectedEtag : ((await store.readVersioned(key))?.etag ?? null);
+  for (let attempt = 0; ; attempt++) {
+    await guard.fence?.assertHeld();
+    try {
+      if (expected === null) await store.createIfAbsent(key, body);
+      else await store.replaceIfMatch(key, body, expected);
+      return;
+    } catch (err) {
+      const current = await store.readVersioned(key).catch(() => null);
+      let holder: string | null = null;
+      try {
+        holder = current ? (parseJson<Pointer>(store, key, current.body).runId ?? null) : null;
+      } catch {
+        // an unreadable pointer: replaced below like an older run's
+      }
+      if (holder === pointer.runId) return;
+      if (!(err instanceof PreconditionFailedError) || attempt >= 3) throw err;
+      if (holder !== null && holder > pointer.runId) {
+        throw new SupersededError(`superseded: run ${holder} made ${table.name} ${table.partitionKey}=${value} current while this run ${pointer.runId} was publishing; nothing more was published by this run`);
+      }
+      expected = current?.etag ?? null;
+    }
+  }
 }
 
 /** Where a partition keeps the pointers of the versions that were made current, one file each. */
@@ -129,7 +167,7 @@ export async function versionAsOf(store: ObjectStore, table: TableDef, value: st
   // History keys start with the ISO publish time, so key order is time order.
   const entries = (await store.list(prefix)).filter((o) => o.key.slice(prefix.length) <= `${instant}_\uffff`);
   const last = entries[entries.length - 1];
-  const p = last ? (JSON.parse((await store.readText(last.key)) ?? 'null') as Pointer | null) : null;
+  const p = last ? await readJson<Pointer>(store, last.key) : null;
   if (!p || p.publishedAt > instant) return null;
   return stillReadable(store, table, value, p);
 }
@@ -141,7 +179,7 @@ export async function versionAsOf(store: ObjectStore, table: TableDef, value: st
 export async function findVersion(store: ObjectStore, table: TableDef, value: string, accept: (p: Pointer) => boolean): Promise<Pointer | null> {
   const entries = (await store.list(historyPrefix(table, value))).map((o) => o.key).sort().reverse();
   for (const key of entries) {
-    const p = JSON.parse((await store.readText(key)) ?? 'null') as Pointer | null;
+    const p = await readJson<Pointer>(store, key);
     if (p && accept(p) && (await stillReadable(store, table, value, p))) return p;
   }
   return null;

@@ -11,7 +11,8 @@ import { Config } from '../config/config.js';
 import { Db, Engine, Params } from '../engine/duckdb.js';
 import { ObjectStore } from '../lake/objectStore.js';
 import { Catalog } from '../catalog/catalog.js';
-import { Pointer, StagedPartition, publishPartition, readPointer, listPointers } from '../lake/publish.js';
+import { Pointer, StagedPartition, publishPartition, readPointer, listPointers, pointerKey } from '../lake/publish.js';
+import type { LockTiming, PublishFence } from '../lake/coordination.js';
 import { TableDef } from '../rules/tables.js';
 import { Logger } from '../log.js';
 import { faultPoint } from './faults.js';
@@ -31,7 +32,7 @@ export interface Services {
   engine: Engine;
   log: Logger;
   /** Test seams: called at fixed points of every run (never set in production). */
-  hooks?: { beforePublish?: (ctx: JobContext) => Promise<void> };
+  hooks?: { beforePublish?: (ctx: JobContext) => Promise<void>; lockTiming?: Partial<LockTiming> };
 }
 
 /** The landing zone: a store and the key prefix under which `<stream>/YYYY/MM/DD/HH/<file>` live. */
@@ -116,13 +117,15 @@ export class JobContext {
    * Publishes every staged partition (data before pointer, one pointer swap each), registers it in
    * the catalog, then writes the staged export objects in order. The caller holds the publish lock.
    */
-  async publishAll(): Promise<Pointer[]> {
+  async publishAll(fence?: PublishFence): Promise<Pointer[]> {
+    // Each swap replaces exactly the version that was current when this run started publishing.
+    const expected = await Promise.all(this.staged.map(async (s) => (await this.store.readVersioned(pointerKey(s.table.name, s.table.partitionKey, s.value)))?.etag ?? null));
     await this.services.hooks?.beforePublish?.(this);
     for (const [i, s] of this.staged.entries()) {
       // A SIGTERM stops between partitions: each partition is whole, the rest keeps its old version.
       throwIfShuttingDown();
       await this.services.catalog.ensureTable(s.table);
-      const pointer = await publishPartition(this.store, s, this.runId);
+      const pointer = await publishPartition(this.store, s, this.runId, { fence, expectedEtag: expected[i] });
       await this.services.catalog.registerPartition(s.table, pointer);
       this.published.push(pointer);
       notePublished();
@@ -132,6 +135,7 @@ export class JobContext {
     if (this.staged.some((s) => VIEW_SOURCES.has(s.table.name))) await this.services.catalog.ensureViews?.();
     // Export objects go together (a CSV is never left without its manifest).
     throwIfShuttingDown();
+    await fence?.assertHeld();
     for (const o of this.stagedObjects) {
       if (o.file !== undefined) await this.services.exportStore.putFile(o.file, o.key);
       else await this.services.exportStore.writeText(o.key, o.text ?? '');

@@ -16,6 +16,7 @@ import { Pointer, readPointer, runPrefix, versionAsOf } from '../lake/publish.js
 import { JobContext } from './context.js';
 import { JobOutcome } from './job.js';
 import { currentTime, describeBlocker, monthCloseBlockers } from './status.js';
+import { readJson } from '../lake/json.js';
 
 export interface ExportSpec {
   /** File name stem: `ace_units` or `ace_units_by_outcome_experience`. */
@@ -111,7 +112,7 @@ export async function runExport(ctx: JobContext, spec: ExportSpec): Promise<JobO
 
   const prefix = `${ctx.job}/billing_month=${month}`;
   const exportStore = ctx.services.exportStore;
-  const previous = JSON.parse((await exportStore.readText(`${prefix}/_manifest.json`)) ?? 'null') as Manifest | null;
+  const previous = await readJson<Manifest>(exportStore, `${prefix}/_manifest.json`);
   const sources = {
     ace_unit_audit: audit.pointer.runId,
     ace_unit_agg: agg.pointer.runId,
@@ -198,7 +199,7 @@ async function writeCsv(ctx: JobContext, sql: string, file: string): Promise<voi
 async function writeUnitDiff(ctx: JobContext, month: BillingMonth, previous: Manifest, file: string): Promise<void> {
   const oldAuditRun = String(previous.source_run_ids.ace_unit_audit ?? '');
   const manifestKey = `${runPrefix(TABLES.ace_unit_audit.name, TABLES.ace_unit_audit.partitionKey, month, oldAuditRun)}/_manifest.json`;
-  const oldManifest = JSON.parse((await ctx.store.readText(manifestKey)) ?? 'null') as Pointer | null;
+  const oldManifest = await readJson<Pointer>(ctx.store, manifestKey);
   if (!oldManifest) {
     ctx.warn(`the audit version ${oldAuditRun} behind export version ${previous.version} was garbage-collected: the diff lists no units`);
     fs.writeFileSync(file, 'client_id,customer_id,change,reason,first_notification_id\n');

@@ -20,6 +20,7 @@ import { JobContext, RawSource } from './context.js';
 import { ObjectStore } from '../lake/objectStore.js';
 import { JobDefinition } from './job.js';
 import { JobName } from '../graph/graph.js';
+import { readJson } from '../lake/json.js';
 
 export interface IngestPlan {
   spec: StreamSpec;
@@ -103,7 +104,7 @@ async function loadShards(ctx: JobContext, date: string, n: number, fingerprint:
   const paths: string[] = [];
   for (let k = 0; k < n; k++) {
     const prefix = shardPrefix(ctx.job, date, n, k);
-    const meta = JSON.parse((await ctx.store.readText(`${prefix}/_meta.json`)) ?? 'null') as ShardMeta | null;
+    const meta = await readJson<ShardMeta>(ctx.store, `${prefix}/_meta.json`);
     if (!meta) throw new MissingInputError(`shard ${k}/${n} of ${ctx.job} ${date} has not run; run it with --shard ${k}/${n}, then merge again`, { job: ctx.job, date });
     if (meta.fingerprint !== fingerprint) {
       throw new BadInputError(`the raw files of ${date} changed after shard ${k}/${n} ran (run ${meta.runId}); rerun all ${n} shards, then merge`, { job: ctx.job, date });

@@ -35,14 +35,18 @@ export async function runJob(services: Services, job: JobDefinition, request: Ru
   // Shards of one day run side by side: each has its own lock scope; the merge uses the day's.
   const shard = request.flags?.shard;
   const scope = (job.lockScope ? job.lockScope(periodValue) : periodValue) + (shard?.kind === 'shard' ? `@shard-${shard.k}-of-${shard.n}` : '');
-  const coordinator = new RunCoordinator(services.store, job.name, scope, runId);
+  const coordinator = new RunCoordinator(services.store, job.name, scope, runId, {
+    timing: services.hooks?.lockTiming,
+    warn: (message) => log.warn({ event: 'lock.warning' }, message),
+  });
   let result: JobResult | null = null;
   let failure: unknown = null;
   log.info({ event: 'job.started' }, 'started');
   try {
     await coordinator.start();
     const outcome = await job.run(ctx);
-    await publishing(() => coordinator.publishExclusively(() => ctx.publishAll()));
+    // The fence is checked before each pointer swap: a run whose lock was taken over publishes nothing more.
+    await publishing(() => coordinator.publishExclusively((fence) => ctx.publishAll(fence)));
     result = {
       job: job.name,
       ...period,

@@ -15,6 +15,7 @@ import { ingestFingerprint, listRawFiles } from './ingest.js';
 import { JobDefinition } from './job.js';
 import { StreamSpec } from '../sql/ingest.js';
 import { MONTHLY_JOBS } from '../graph/graph.js';
+import { readJson } from '../lake/json.js';
 
 export interface PartitionStatus {
   job: string;
@@ -65,7 +66,7 @@ export async function monthStatus(services: Services, month: BillingMonth): Prom
   }
   const lookupsChanged = out.some((s) => s.job === 'outcome_experience_lookup_daily' && s.state !== 'current');
   for (const job of MONTHLY_JOBS) {
-    const manifest = JSON.parse((await services.exportStore.readText(`${job}/billing_month=${month}/_manifest.json`)) ?? 'null') as { source_run_ids: Record<string, unknown>; version: number } | null;
+    const manifest = await readJson<{ source_run_ids: Record<string, unknown>; version: number }>(services.exportStore, `${job}/billing_month=${month}/_manifest.json`);
     const calcStale = out.some((s) => s.job === 'ace_unit_calc_daily' && s.state !== 'current');
     if (!manifest) out.push({ job, period: month, state: 'missing', reason: 'never exported' });
     else if (calcStale || manifest.source_run_ids.ace_unit_audit !== audit?.runId || lookupsChanged) {

@@ -8,8 +8,9 @@ import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { CreateBucketCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
-import { ObjectStore } from '../../src/lake/objectStore.js';
+import { CreateBucketCommand, DeleteObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { mockClient } from 'aws-sdk-client-mock';
+import { ObjectStore, PreconditionFailedError } from '../../src/lake/objectStore.js';
 import { LocalObjectStore } from '../../src/lake/local/localObjectStore.js';
 import { S3ObjectStore } from '../../src/lake/s3/s3ObjectStore.js';
 import { publishPartition, readPointer, Pointer } from '../../src/lake/publish.js';
@@ -17,6 +18,7 @@ import { TABLES } from '../../src/rules/tables.js';
 import { StorageError } from '../../src/errors.js';
 import { openStore } from '../../src/runtime/services.js';
 import { Fauxqs, startFauxqs } from '../helpers/fauxqs';
+import { sent } from '../aws/sdk';
 
 interface Harness {
   store: ObjectStore;
@@ -145,6 +147,74 @@ function objectStoreContract(name: string, make: () => Promise<Harness>, extra?:
       expect(await store.list('many/')).toEqual([]);
     });
 
+    describe('conditional writes (the publish lock and the pointers rely on them)', () => {
+      const failed = (p: Promise<unknown>) => expect(p).rejects.toBeInstanceOf(PreconditionFailedError);
+
+      test('createIfAbsent creates the object whole and returns its etag; a second create fails as a precondition and changes nothing', async () => {
+        expect(await store.readVersioned('cond/c.json')).toBeNull();
+        const etag = await store.createIfAbsent('cond/c.json', '{"n":1}');
+        expect(await store.readVersioned('cond/c.json')).toEqual({ body: '{"n":1}', etag });
+        await failed(store.createIfAbsent('cond/c.json', '{"n":2}'));
+        expect(await store.readVersioned('cond/c.json')).toEqual({ body: '{"n":1}', etag });
+        expect((await store.list('cond/')).map((o) => o.key)).toEqual(['cond/c.json']); // no temp file shows
+      });
+
+      test('replaceIfMatch replaces only the version it names; a stale etag or a missing key fails as a precondition', async () => {
+        const e1 = await store.createIfAbsent('cond/r.json', 'one');
+        const e2 = await store.replaceIfMatch('cond/r.json', 'two', e1);
+        expect(e2).not.toBe(e1);
+        expect(await store.readVersioned('cond/r.json')).toEqual({ body: 'two', etag: e2 });
+        await failed(store.replaceIfMatch('cond/r.json', 'three', e1));
+        expect((await store.readVersioned('cond/r.json'))?.body).toBe('two');
+        await failed(store.replaceIfMatch('cond/missing.json', 'x', e2));
+        expect(await store.readVersioned('cond/missing.json')).toBeNull();
+        // An unconditional rewrite also moves the etag, so a holder of the old one cannot overwrite it.
+        await store.writeText('cond/r.json', 'rewritten');
+        await failed(store.replaceIfMatch('cond/r.json', 'late', e2));
+        expect(await store.readText('cond/r.json')).toBe('rewritten');
+      });
+
+      test('deleteIfMatch deletes only the version it names; a stale etag or a missing key fails as a precondition', async () => {
+        const e1 = await store.createIfAbsent('cond/d.json', 'mine');
+        const e2 = await store.replaceIfMatch('cond/d.json', 'theirs', e1);
+        await failed(store.deleteIfMatch('cond/d.json', e1));
+        expect((await store.readVersioned('cond/d.json'))?.body).toBe('theirs');
+        await store.deleteIfMatch('cond/d.json', e2);
+        expect(await store.readVersioned('cond/d.json')).toBeNull();
+        await failed(store.deleteIfMatch('cond/d.json', e2));
+      });
+
+      test('of 8 concurrent creates, or 8 concurrent replaces of the same version, exactly one wins', async () => {
+        const creates = await Promise.allSettled(Array.from({ length: 8 }, (_, i) => store.createIfAbsent('cond/race.json', `creator ${i}`)));
+        expect(creates.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+        for (const r of creates) if (r.status === 'rejected') expect(r.reason).toBeInstanceOf(PreconditionFailedError);
+        const base = (await store.readVersioned('cond/race.json'))!;
+        expect(base.body).toBe(`creator ${creates.findIndex((r) => r.status === 'fulfilled')}`);
+        const replaces = await Promise.allSettled(Array.from({ length: 8 }, (_, i) => store.replaceIfMatch('cond/race.json', `replacer ${i}`, base.etag)));
+        const won = replaces.findIndex((r) => r.status === 'fulfilled');
+        expect(replaces.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+        for (const r of replaces) if (r.status === 'rejected') expect(r.reason).toBeInstanceOf(PreconditionFailedError);
+        expect(await store.readVersioned('cond/race.json')).toEqual({ body: `replacer ${won}`, etag: (replaces[won] as PromiseFulfilledResult<string>).value });
+      });
+
+      test('a pointer swap is conditional: publishing against a pointer that moved since the run started publishing does not overwrite a newer run', async () => {
+        const table = TABLES.notification_attempted_rejects;
+        const f1 = path.join(tmp, 'p1.parquet');
+        const f2 = path.join(tmp, 'p2.parquet');
+        await fsp.writeFile(f1, 'PAR1 one');
+        await fsp.writeFile(f2, 'PAR1 two');
+        const key = 'tables/notification_attempted_rejects/dt=2024-05-01/_current.json';
+        await publishPartition(store, { table, value: '2024-05-01', files: [f1], rows: 1 }, '20240501T000000000Z-older', { expectedEtag: null });
+        const seenByOlder = (await store.readVersioned(key))!.etag;
+        await publishPartition(store, { table, value: '2024-05-01', files: [f2], rows: 1 }, '20240501T000001000Z-newer', { expectedEtag: seenByOlder });
+        const f3 = path.join(tmp, 'p3.parquet');
+        await fsp.writeFile(f3, 'PAR1 three');
+        // The older run publishes again against the etag it saw before the newer run: it is superseded.
+        await expect(publishPartition(store, { table, value: '2024-05-01', files: [f3], rows: 1 }, '20240501T000000000Z-older', { expectedEtag: seenByOlder })).rejects.toThrow(/superseded: run 20240501T000001000Z-newer/);
+        expect((await readPointer(store, table, '2024-05-01'))?.runId).toBe('20240501T000001000Z-newer');
+      });
+    });
+
     test('publishPartition then readPointer returns the published pointer', async () => {
       const table = TABLES.notification_attempted_rejects;
       const f = path.join(tmp, 'staged.parquet');
@@ -233,6 +303,39 @@ describe('S3ObjectStore specifics', () => {
     expect(((err as StorageError).cause as Error).name).toBe('NoSuchBucket');
     await expect(s.readText('a/b.json')).rejects.toBeInstanceOf(StorageError);
     await expect(s.list('a/')).rejects.toBeInstanceOf(StorageError);
+  });
+
+  test('at the SDK boundary: create sends IfNoneMatch "*", replace and delete send IfMatch <etag>; 412, 409 and 404 answers are precondition failures, other errors are not', async () => {
+    const s3 = new S3Client({ region: 'us-east-1', endpoint: 'http://127.0.0.1:9' });
+    const mock = mockClient(s3);
+    const store = new S3ObjectStore('b', 'lake', s3);
+    const answer = (status: number, name: string) => Object.assign(new Error(name), { name, $fault: 'client', $metadata: { httpStatusCode: status } });
+    mock.on(PutObjectCommand).resolvesOnce({ ETag: '"e1"' }).resolvesOnce({ ETag: '"e2"' });
+    mock.on(DeleteObjectCommand).resolves({});
+    expect(await store.createIfAbsent('_state/locks/j/d.lock', 'a')).toBe('"e1"');
+    expect(await store.replaceIfMatch('_state/locks/j/d.lock', 'b', '"e1"')).toBe('"e2"');
+    await store.deleteIfMatch('_state/locks/j/d.lock', '"e2"');
+    expect(sent(mock)).toEqual([
+      ['PutObjectCommand', expect.objectContaining({ Bucket: 'b', Key: 'lake/_state/locks/j/d.lock', Body: 'a', IfNoneMatch: '*' })],
+      ['PutObjectCommand', expect.objectContaining({ Key: 'lake/_state/locks/j/d.lock', Body: 'b', IfMatch: '"e1"' })],
+      ['DeleteObjectCommand', { Bucket: 'b', Key: 'lake/_state/locks/j/d.lock', IfMatch: '"e2"' }],
+    ]);
+    for (const [status, name] of [[412, 'PreconditionFailed'], [409, 'ConditionalRequestConflict'], [404, 'NoSuchKey']] as const) {
+      mock.reset();
+      mock.on(PutObjectCommand).rejects(answer(status, name));
+      mock.on(DeleteObjectCommand).rejects(answer(status, name));
+      await expect(store.createIfAbsent('k', 'x')).rejects.toBeInstanceOf(PreconditionFailedError);
+      await expect(store.replaceIfMatch('k', 'x', '"e"')).rejects.toBeInstanceOf(PreconditionFailedError);
+      await expect(store.deleteIfMatch('k', '"e"')).rejects.toBeInstanceOf(PreconditionFailedError);
+    }
+    mock.reset();
+    mock.on(PutObjectCommand).rejects(answer(503, 'SlowDown'));
+    const err = await store.replaceIfMatch('k', 'x', '"e"').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(StorageError);
+    expect(err).not.toBeInstanceOf(PreconditionFailedError);
+    expect((err as Error).message).toContain('s3://b/lake/k');
+    mock.restore();
+    s3.destroy();
   });
 
   test('openStore builds the S3 adapter for an s3:// location', async () => {

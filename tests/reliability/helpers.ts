@@ -6,6 +6,7 @@ import { spawnSync, SpawnSyncReturns } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Lake, query } from '../helpers/lake';
+import { ObjectInfo, ObjectStore } from '../../src/lake/objectStore';
 
 export const REPO = path.resolve(__dirname, '../..');
 const TSX = path.join(REPO, 'node_modules/.bin/tsx');
@@ -61,4 +62,22 @@ export function listFiles(lake: Lake, under: string): string[] {
   };
   walk(path.join(lake.root, under));
   return out.sort();
+}
+
+/** Delegates everything to a real store; subclasses change one behaviour (a lost response, a stall). */
+export class WrappedStore implements ObjectStore {
+  constructor(readonly inner: ObjectStore) {}
+  describe(key: string) { return this.inner.describe(key); }
+  list(prefix: string): Promise<ObjectInfo[]> { return this.inner.list(prefix); }
+  readText(key: string) { return this.inner.readText(key); }
+  writeText(key: string, body: string) { return this.inner.writeText(key, body); }
+  putFile(localPath: string, key: string) { return this.inner.putFile(localPath, key); }
+  localPaths(keys: string[], scratchDir: string) { return this.inner.localPaths(keys, scratchDir); }
+  scratchDir(runId: string) { return this.inner.scratchDir(runId); }
+  readVersioned(key: string) { return this.inner.readVersioned(key); }
+  createIfAbsent(key: string, body: string) { return this.inner.createIfAbsent(key, body); }
+  replaceIfMatch(key: string, body: string, etag: string) { return this.inner.replaceIfMatch(key, body, etag); }
+  deleteIfMatch(key: string, etag: string) { return this.inner.deleteIfMatch(key, etag); }
+  delete(key: string) { return this.inner.delete(key); }
+  deletePrefix(prefix: string) { return this.inner.deletePrefix(prefix); }
 }

@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Lake, makeLake, closeLake, writeRaw, attempt, pointer, query } from '../helpers/lake';
-import { ObjectInfo, ObjectStore } from '../../src/lake/objectStore';
+import { ObjectStore } from '../../src/lake/objectStore';
 import { Services, JobContext, newRunId } from '../../src/runtime/context';
 import { RunCoordinator } from '../../src/lake/coordination';
 import { runJob } from '../../src/runtime/run';
@@ -14,37 +14,23 @@ import { JOBS } from '../../jobs/index';
 import { SupersededError, exitCodeOf, UsageError, ConfigError, BadInputError } from '../../src/errors';
 import { TABLES } from '../../src/rules/tables';
 import { versionAsOf } from '../../src/lake/publish';
-import { cli, runFolders } from './helpers';
+import { cli, runFolders, WrappedStore } from './helpers';
 
 const A = 'notification_attempted';
 const R = 'notification_attempted_rejects';
 const JOB = 'notification_attempted_daily';
 const D = '2026-03-10';
 
-/** Delegates everything to a real store; subclasses change one behaviour. */
-class WrappedStore implements ObjectStore {
-  constructor(readonly inner: ObjectStore) {}
-  describe(key: string) { return this.inner.describe(key); }
-  list(prefix: string): Promise<ObjectInfo[]> { return this.inner.list(prefix); }
-  readText(key: string) { return this.inner.readText(key); }
-  writeText(key: string, body: string) { return this.inner.writeText(key, body); }
-  putFile(localPath: string, key: string) { return this.inner.putFile(localPath, key); }
-  localPaths(keys: string[], scratchDir: string) { return this.inner.localPaths(keys, scratchDir); }
-  scratchDir(runId: string) { return this.inner.scratchDir(runId); }
-  createExclusive(key: string, body: string) { return this.inner.createExclusive(key, body); }
-  delete(key: string) { return this.inner.delete(key); }
-  deletePrefix(prefix: string) { return this.inner.deletePrefix(prefix); }
-}
-
 /** The pointer write goes through, then the caller sees an error (a timeout after the PUT landed). */
 class LostResponseStore extends WrappedStore {
   lost: string[] = [];
-  override async writeText(key: string, body: string): Promise<void> {
-    await this.inner.writeText(key, body);
+  override async replaceIfMatch(key: string, body: string, etag: string): Promise<string> {
+    const written = await this.inner.replaceIfMatch(key, body, etag);
     if (key.endsWith('_current.json') && this.lost.length === 0) {
       this.lost.push(key);
       throw new Error(`socket hang up after writing ${key}`);
     }
+    return written;
   }
 }
 
@@ -77,9 +63,9 @@ describe('lost response on the pointer write', () => {
   test('a real failure of the pointer write (nothing landed) still fails the job and leaves the previous version', async () => {
     const first = await runJob(lake.services, JOBS[JOB], { date: D });
     class FailingStore extends WrappedStore {
-      override async writeText(key: string, body: string): Promise<void> {
+      override async replaceIfMatch(key: string, body: string, etag: string): Promise<string> {
         if (key.endsWith('_current.json')) throw new Error('503 Slow Down');
-        return this.inner.writeText(key, body);
+        return this.inner.replaceIfMatch(key, body, etag);
       }
     }
     await expect(runJob(withStore(new FailingStore(lake.services.store)), JOBS[JOB], { date: D, flags: { force: true } })).rejects.toThrow(/Slow Down/);
@@ -111,10 +97,9 @@ describe('concurrent runs of the same job and date', () => {
     // Hold the older run just before its publish step (its lock attempt), until a newer run's marker exists.
     let olderId: string | null = null;
     class HoldOlder extends WrappedStore {
-      override async createExclusive(key: string, body: string): Promise<boolean> {
-        const { runId } = JSON.parse(body) as { runId: string };
-        if (key.includes('/locks/') && runId === olderId) await newerMarker(runId);
-        return this.inner.createExclusive(key, body);
+      override async createIfAbsent(key: string, body: string): Promise<string> {
+        if (key.includes('/locks/') && (JSON.parse(body) as { runId: string }).runId === olderId) await newerMarker(olderId!);
+        return this.inner.createIfAbsent(key, body);
       }
     }
     // (hooks.beforePublish runs inside the lock, after the supersede check, so the hold is on the lock attempt.)

@@ -123,12 +123,16 @@ describe('the stored state', () => {
     expect(dailyRunState(at('2026-04-02T08:15:00Z'), 48, []).closed_month).toBe('2026-02');
   });
 
-  test('parse: absent, current, the earlier {at, dates} form, and an unreadable object naming the key', () => {
-    expect(parseDailyRunState(null, 48)).toBeNull();
-    expect(parseDailyRunState('{"at":"2026-04-03T08:15:00.000Z","closed_through":"2026-03-31","closed_month":"2026-03","dates":[]}', 48)).toEqual({ closed_through: '2026-03-31' });
-    expect(parseDailyRunState('{"at":"2026-03-04T09:15:00.000Z","dates":["2026-03-03"]}', 48)).toEqual({ closed_through: '2026-03-01' });
-    expect(() => parseDailyRunState('', 48)).toThrow(DAILY_STATE_KEY);
-    expect(() => parseDailyRunState('{"closed_through":"yesterday"}', 48)).toThrow(/not a scheduled-run state/);
+  test('parse: absent, current, the earlier {at, dates} form, and an unreadable object: stale, with a warning naming the key', () => {
+    const warnings: string[] = [];
+    const warn = (m: string) => warnings.push(m);
+    expect(parseDailyRunState(null, 48, warn)).toBeNull();
+    expect(parseDailyRunState('{"at":"2026-04-03T08:15:00.000Z","closed_through":"2026-03-31","closed_month":"2026-03","dates":[]}', 48, warn)).toEqual({ closed_through: '2026-03-31' });
+    expect(parseDailyRunState('{"at":"2026-03-04T09:15:00.000Z","dates":["2026-03-03"]}', 48, warn)).toEqual({ closed_through: '2026-03-01' });
+    expect(warnings).toEqual([]);
+    for (const text of ['', 'null', '{"closed_through":"yesterday"}']) expect(parseDailyRunState(text, 48, warn)).toBeNull();
+    expect(warnings).toHaveLength(3);
+    for (const w of warnings) expect(w).toMatch(/_state\/daily_last_run\.json is not a scheduled-run state .* treated as absent \(stale\)/);
   });
 });
 

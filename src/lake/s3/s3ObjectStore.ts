@@ -20,7 +20,7 @@ import {
 import { Upload } from '@aws-sdk/lib-storage';
 import { StorageError } from '../../errors.js';
 import { scratchRoot } from '../../config/config.js';
-import { ObjectInfo, ObjectStore } from '../objectStore.js';
+import { ObjectInfo, ObjectStore, PreconditionFailedError, Versioned } from '../objectStore.js';
 
 const DOWNLOAD_CONCURRENCY = 8;
 const DELETE_BATCH = 1000;
@@ -178,15 +178,60 @@ export class S3ObjectStore implements ObjectStore {
     return dir;
   }
 
-  async createExclusive(key: string, body: string): Promise<boolean> {
+  async readVersioned(key: string): Promise<Versioned | null> {
     try {
-      await this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: this.fullKey(key), Body: body, IfNoneMatch: '*' }));
-      return true;
+      const res = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.fullKey(key) }));
+      const body = res.Body ? await res.Body.transformToString('utf8') : '';
+      if (!res.ETag) throw new Error('the response has no ETag');
+      return { body, etag: res.ETag };
     } catch (err) {
-      const status = (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
-      if (status === 412 || status === 409 || (err as { name?: string }).name === 'PreconditionFailed') return false;
-      throw new StorageError(`cannot create ${this.describe(key)}: ${messageOf(err)}`, { path: this.describe(key) }, { cause: err });
+      if (isNotFound(err)) return null;
+      if (err instanceof StorageError) throw err;
+      throw this.fail('read', key, err);
     }
+  }
+
+  async createIfAbsent(key: string, body: string): Promise<string> {
+    return this.conditionalPut('create', key, body, { IfNoneMatch: '*' });
+  }
+
+  async replaceIfMatch(key: string, body: string, etag: string): Promise<string> {
+    return this.conditionalPut('replace', key, body, { IfMatch: etag });
+  }
+
+  async deleteIfMatch(key: string, etag: string): Promise<void> {
+    try {
+      await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: this.fullKey(key), IfMatch: etag }));
+    } catch (err) {
+      if (err instanceof StorageError) throw err;
+      throw this.conditionFailed(err) ? new PreconditionFailedError(`${this.describe(key)} changed or is gone (expected etag ${etag})`, { path: this.describe(key) }, { cause: err }) : this.fail('delete', key, err);
+    }
+  }
+
+  /** PutObject with a precondition; returns the new ETag. */
+  private async conditionalPut(action: string, key: string, body: string, condition: { IfNoneMatch: string } | { IfMatch: string }): Promise<string> {
+    try {
+      const res = await this.client.send(
+        new PutObjectCommand({ Bucket: this.bucket, Key: this.fullKey(key), Body: body, ContentType: 'application/json; charset=utf-8', ...condition }),
+      );
+      if (!res.ETag) throw new Error('the response has no ETag');
+      return res.ETag;
+    } catch (err) {
+      if (err instanceof StorageError) throw err;
+      if (!this.conditionFailed(err)) throw this.fail(action, key, err);
+      const what = 'IfNoneMatch' in condition ? 'already exists' : `changed or is gone (expected etag ${condition.IfMatch})`;
+      throw new PreconditionFailedError(`${this.describe(key)} ${what}`, { path: this.describe(key) }, { cause: err });
+    }
+  }
+
+  /**
+   * S3's answers to a failed condition: 412 PreconditionFailed (exists, or another etag), 409
+   * ConditionalRequestConflict (a concurrent conditional write won), 404 NoSuchKey (If-Match on a missing key).
+   */
+  private conditionFailed(err: unknown): boolean {
+    const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
+    const status = e.$metadata?.httpStatusCode;
+    return status === 412 || status === 409 || e.name === 'PreconditionFailed' || e.name === 'ConditionalRequestConflict' || isNotFound(err);
   }
 
   async delete(key: string): Promise<void> {
