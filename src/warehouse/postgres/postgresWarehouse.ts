@@ -82,7 +82,7 @@ export class PostgresWarehouse implements Warehouse {
     try {
       await client.connect();
     } catch (err) {
-      throw new WarehouseError(`cannot connect to the warehouse ${this.describe()}: ${this.clean(err)}; check ACE_WAREHOUSE_URL (TLS is verify-full unless it sets sslmode) and that the server is reachable`);
+      throw new WarehouseError(`cannot connect to the warehouse ${this.describe()}: ${this.clean(err)}; check ACE_WAREHOUSE_URL (TLS is verify-full unless it sets sslmode) and that the server is reachable`, {}, { cause: err });
     }
     try {
       await db.run(landingTableSql(table));
@@ -93,7 +93,7 @@ export class PostgresWarehouse implements Warehouse {
       return await db.append(table, rows());
     } catch (err) {
       if (err instanceof WarehouseError) throw err;
-      throw new WarehouseError(`reading ${this.tableName} from ${this.describe()} failed: ${this.clean(err)}`);
+      throw new WarehouseError(`reading ${this.tableName} from ${this.describe()} failed: ${this.clean(err)}`, {}, { cause: err });
     } finally {
       await client.end().catch(() => undefined);
     }
