@@ -86,7 +86,7 @@ export function parseWarehouseUrl(value: string): WarehouseLocation {
       return { kind: 'postgres', url: value };
     case 'file:': {
       const p = decodeURIComponent(url.pathname);
-      if (!/\.(csv|parquet)$/i.test(p)) throw new ConfigError(`ACE_WAREHOUSE_URL=${value}: a file warehouse must be a .csv or .parquet file`);
+      if (!/\.(csv|parquet)$/i.test(p)) throw new ConfigError(`ACE_WAREHOUSE_URL=${redactUrl(value)}: a file warehouse must be a .csv or .parquet file`);
       return { kind: 'file', path: p };
     }
     default:
@@ -94,9 +94,54 @@ export function parseWarehouseUrl(value: string): WarehouseLocation {
   }
 }
 
-/** Hides the password of a connection URL for messages and logs. */
+/** Query parameters of a connection URL that carry a credential (`password`, `sslpassword`, `token`…). */
+const SECRET_PARAM = /pass|pwd|secret|token/i;
+
+/**
+ * A connection URL safe for messages, logs and the run ledger: parsed (WHATWG URL, as pg reads it), the
+ * userinfo password and every password-like query parameter replaced by `***`. A value that does not
+ * parse as a URL is not shown at all beyond its scheme.
+ */
 export function redactUrl(value: string): string {
-  return value.replace(/(\/\/[^:/@]+:)[^@]*@/, '$1***@');
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    const scheme = /^[a-z][a-z0-9+.-]*:/i.exec(value)?.[0];
+    return scheme ? `${scheme}//*** (not a valid URL, hidden)` : '*** (not a valid URL, hidden)';
+  }
+  // No authority (`scheme:user:pw@host`): userinfo cannot be told apart from the rest, so hide it all.
+  if (!value.slice(url.protocol.length).startsWith('//') && value.includes('@')) return `${url.protocol}*** (hidden)`;
+  if (url.password) url.password = '***';
+  for (const name of [...new Set(url.searchParams.keys())]) if (SECRET_PARAM.test(name)) url.searchParams.set(name, '***');
+  return url.toString();
+}
+
+/**
+ * `text` (an error message from a driver, say) with every form of the URL's credentials replaced by
+ * `***`: the password as written in the URL, decoded, and in password-like query parameters.
+ */
+export function redactSecretsIn(text: string, connectionUrl: string): string {
+  const secrets = new Set<string>();
+  try {
+    const url = new URL(connectionUrl);
+    const add = (v: string) => {
+      if (!v) return;
+      secrets.add(v);
+      try {
+        secrets.add(decodeURIComponent(v));
+      } catch {
+        // not percent-encoded: the raw form is enough
+      }
+    };
+    add(url.password);
+    for (const [name, v] of url.searchParams) if (SECRET_PARAM.test(name)) add(v);
+  } catch {
+    // Not a URL: nothing can be parsed out; the caller never shows the URL itself.
+  }
+  let out = text.split(connectionUrl).join(redactUrl(connectionUrl));
+  for (const s of [...secrets].sort((a, b) => b.length - a.length)) out = out.split(s).join('***');
+  return out;
 }
 
 function numberVar(env: Env, name: string, fallback: number, check: (n: number) => boolean, hint: string): number {

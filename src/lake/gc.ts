@@ -1,51 +1,130 @@
 /**
- * Garbage collection: removes what no reader can reach any more, once it is older than the
- * retention period: run folders of partitions that are not the current version (superseded
- * versions, and orphans of killed runs), scratch folders, stale running markers and locks.
- * Writers never delete a current version; only this does, and only what the pointer does not name.
+ * Garbage collection: removes what no reader can reach any more, once it has been unreachable longer
+ * than the retention period (docs/reliability.md, "Garbage collection and retention"):
+ * - a superseded version (a run folder that was made current, then replaced): counted from the moment
+ *   it stopped being current, i.e. the publish time of the next version of its partition (`_history/`,
+ *   and the `_current.json` pointer itself, in case the newest history entry was never written);
+ * - a version never made current (an orphan of a killed or failed run): counted from its run's start
+ *   (the only fact there is), and kept while its run still has a fresh running marker;
+ * - shard outputs `_shards/<job>/<date>/`: once every shard's run started before the cutoff and no run
+ *   of that job and date is running (docs/decisions.md, "gc of shard outputs");
+ * - `_scratch/<run>/` of runs not running, and running markers that are stale.
+ * The current version of a partition is never removed; only this module deletes versions.
  */
 import { ObjectStore } from './objectStore.js';
-import { runStartedAt } from './coordination.js';
+import { runStartedAt, STALE_MS } from './coordination.js';
+import { UsageError } from '../errors.js';
 
 export interface GcResult {
   removed: string[];
   kept: number;
 }
 
-function olderThan(runId: string, cutoff: Date): boolean {
-  const t = runStartedAt(runId);
-  return t !== null && t < cutoff;
+/** The shortest retention gc accepts: a shorter one could remove the folder of a run still being written. */
+export const MIN_RETENTION_HOURS = 1;
+
+/** One pointer swap of a partition: when a version was made current. */
+interface Swap {
+  publishedAt: string;
+  runId: string;
 }
 
-/** Removes unreachable versions older than `retentionHours`; `dryRun` only lists them. */
+interface Partition {
+  current: Swap | null;
+  history: Swap[];
+  runs: Set<string>;
+}
+
+const HISTORY_KEY = /^(\d{4}-\d{2}-\d{2}T[\d:.]+Z)_(.+)\.json$/;
+
+/**
+ * When each version of a partition stopped being current: the publish time of the next swap after its
+ * last swap. Versions that were never made current are absent; the current one maps to null.
+ */
+function supersededAt(p: Partition): Map<string, string | null> {
+  const swaps = [...p.history];
+  if (p.current && !swaps.some((s) => s.runId === p.current!.runId && s.publishedAt === p.current!.publishedAt)) swaps.push(p.current);
+  swaps.sort((a, b) => (a.publishedAt < b.publishedAt ? -1 : a.publishedAt > b.publishedAt ? 1 : 0));
+  const out = new Map<string, string | null>();
+  for (const [i, s] of swaps.entries()) out.set(s.runId, i + 1 < swaps.length ? swaps[i + 1].publishedAt : null);
+  return out;
+}
+
+/** Removes unreachable versions older than `retentionHours` (at least 1); `dryRun` only lists them. */
 export async function collectGarbage(store: ObjectStore, retentionHours: number, now = new Date(), dryRun = false): Promise<GcResult> {
-  const cutoff = new Date(now.getTime() - retentionHours * 3_600_000);
-  const objects = await store.list('tables/');
-  const current = new Set<string>();
-  const runFolders = new Map<string, string>();
-  for (const o of objects) {
-    const parts = o.key.split('/');
-    if (parts.length === 4 && parts[3] === '_current.json') {
-      const pointer = JSON.parse((await store.readText(o.key)) ?? '{}') as { runId?: string };
-      if (pointer.runId) current.add(`${parts.slice(0, 3).join('/')}/run=${pointer.runId}`);
-    }
-    if (parts.length >= 5 && parts[3].startsWith('run=')) runFolders.set(parts.slice(0, 4).join('/'), parts[3].slice(4));
+  if (!(retentionHours >= MIN_RETENTION_HOURS)) {
+    throw new UsageError(`gc: --retention-hours ${retentionHours} is under ${MIN_RETENTION_HOURS} hour and could remove the files of a run still being written or read; use ${MIN_RETENTION_HOURS} or more (default 168)`);
   }
+  const cutoff = now.getTime() - retentionHours * 3_600_000;
+  const startedBeforeCutoff = (runId: string) => {
+    const t = runStartedAt(runId);
+    return t !== null && t.getTime() < cutoff;
+  };
+  // Runs that may still be going: a running marker whose run started within STALE_MS (the same test
+  // the run coordinator uses; an older marker is a killed run's).
+  const live = new Set<string>();
+  const liveJobDates = new Set<string>();
+  const markers: { key: string; runId: string }[] = [];
+  for (const o of await store.list('_state/running/')) {
+    const parts = o.key.slice('_state/running/'.length).split('/');
+    const runId = parts[parts.length - 1].replace(/\.json$/, '');
+    const started = runStartedAt(runId);
+    markers.push({ key: o.key, runId });
+    if (started === null || started.getTime() > now.getTime() - STALE_MS) {
+      live.add(runId);
+      if (parts.length === 3) liveJobDates.add(`${parts[0]}/${parts[1]}`);
+    }
+  }
+
+  const partitions = new Map<string, Partition>();
+  const partition = (key: string) => {
+    let p = partitions.get(key);
+    if (!p) partitions.set(key, (p = { current: null, history: [], runs: new Set() }));
+    return p;
+  };
+  for (const o of await store.list('tables/')) {
+    const parts = o.key.split('/');
+    if (parts.length < 4) continue;
+    const folder = parts.slice(0, 3).join('/');
+    if (parts.length === 4 && parts[3] === '_current.json') {
+      const pointer = JSON.parse((await store.readText(o.key)) ?? '{}') as { runId?: string; publishedAt?: string };
+      if (pointer.runId) partition(folder).current = { runId: pointer.runId, publishedAt: pointer.publishedAt ?? '' };
+    } else if (parts.length === 5 && parts[3] === '_history') {
+      const m = HISTORY_KEY.exec(parts[4]);
+      if (m) partition(folder).history.push({ publishedAt: m[1], runId: m[2] });
+    } else if (parts.length >= 5 && parts[3].startsWith('run=')) {
+      partition(folder).runs.add(parts[3].slice(4));
+    }
+  }
+
   const removed: string[] = [];
   let kept = 0;
-  for (const [folder, runId] of runFolders) {
-    if (current.has(folder) || !olderThan(runId, cutoff)) {
-      kept++;
-      continue;
+  for (const [folder, p] of partitions) {
+    const ended = supersededAt(p);
+    for (const runId of p.runs) {
+      let collect: boolean;
+      if (p.current?.runId === runId) collect = false;
+      else if (ended.has(runId)) {
+        // Made current once: unreachable only since the next version replaced it.
+        const at = ended.get(runId);
+        collect = at !== null && at !== undefined && Date.parse(at) < cutoff;
+      } else {
+        // Never made current: its run start is the only fact; a run still going keeps its folder.
+        collect = startedBeforeCutoff(runId) && !live.has(runId);
+      }
+      if (collect) removed.push(`${folder}/run=${runId}/`);
+      else kept++;
     }
-    removed.push(`${folder}/`);
   }
-  for (const prefix of ['_scratch/', '_state/running/']) {
-    for (const o of await store.list(prefix)) {
-      const id = o.key.slice(prefix.length).split('/').find((p) => runStartedAt(p.replace(/\.json$/, '')) !== null);
-      if (id && olderThan(id.replace(/\.json$/, ''), cutoff)) removed.push(o.key);
-    }
+
+  removed.push(...(await shardFolders(store, startedBeforeCutoff, liveJobDates)));
+
+  for (const o of await store.list('_scratch/')) {
+    const id = o.key.slice('_scratch/'.length).split('/').find((p) => runStartedAt(p) !== null);
+    if (id && startedBeforeCutoff(id) && !live.has(id)) removed.push(o.key);
   }
+  for (const m of markers) if (startedBeforeCutoff(m.runId) && !live.has(m.runId)) removed.push(m.key);
+
   if (!dryRun) {
     for (const key of removed) {
       if (key.endsWith('/')) await store.deletePrefix(key);
@@ -53,4 +132,39 @@ export async function collectGarbage(store: ObjectStore, retentionHours: number,
     }
   }
   return { removed, kept };
+}
+
+/**
+ * Shard outputs, one `_shards/<job>/<date>/` folder at a time (every n and k of that job and date):
+ * collected when it holds at least one shard `_meta.json`, every one names a run that started before
+ * the cutoff, and no run of that job and date is running. A merge runs right after its shards (the
+ * same Step Functions execution), so such a folder was merged already or was abandoned; a late merge
+ * of it fails naming the shard to rerun, and never publishes a part. A folder with no `_meta.json`
+ * at all (every shard killed before finishing) cannot be dated and is kept.
+ */
+async function shardFolders(store: ObjectStore, startedBeforeCutoff: (runId: string) => boolean, liveJobDates: Set<string>): Promise<string[]> {
+  const folders = new Map<string, { metas: string[] }>();
+  for (const o of await store.list('_shards/')) {
+    const parts = o.key.split('/');
+    if (parts.length < 4) continue;
+    const jobDate = `${parts[1]}/${parts[2]}`;
+    if (!folders.has(jobDate)) folders.set(jobDate, { metas: [] });
+    if (parts[parts.length - 1] === '_meta.json') folders.get(jobDate)!.metas.push(o.key);
+  }
+  const out: string[] = [];
+  for (const [jobDate, f] of folders) {
+    if (f.metas.length === 0 || liveJobDates.has(jobDate)) continue;
+    let old = true;
+    for (const key of f.metas) {
+      let meta: { runId?: string } | null = null;
+      try {
+        meta = JSON.parse((await store.readText(key)) ?? 'null') as { runId?: string } | null;
+      } catch {
+        // An unreadable meta (a shard killed mid-write on a store without atomic writes) cannot be dated: keep.
+      }
+      if (!meta?.runId || !startedBeforeCutoff(meta.runId)) old = false;
+    }
+    if (old) out.push(`_shards/${jobDate}/`);
+  }
+  return out;
 }

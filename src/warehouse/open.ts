@@ -8,12 +8,12 @@ import { Warehouse } from './warehouse.js';
 import { FileWarehouse } from './file/fileWarehouse.js';
 import { PostgresWarehouse } from './postgres/postgresWarehouse.js';
 
-export function openWarehouse(location: WarehouseLocation): Warehouse {
+export function openWarehouse(location: WarehouseLocation, log?: Logger): Warehouse {
   switch (location.kind) {
     case 'file':
       return new FileWarehouse(location.path);
     case 'postgres':
-      return new PostgresWarehouse(location.url);
+      return new PostgresWarehouse(location.url, undefined, log);
     default: {
       const never: never = location;
       throw new ConfigError(`unknown warehouse ${JSON.stringify(never)}`);
@@ -58,7 +58,7 @@ export async function openConfiguredWarehouse(config: Config, run: WarehouseRun)
       log: run.log,
     });
   }
-  if (!config.aws.warehouseSecretArn) return openWarehouse(config.warehouse);
+  if (!config.aws.warehouseSecretArn) return openWarehouse(config.warehouse, run.log);
   const [{ getSecretString }, { resolveWarehouseLocation }] = await Promise.all([import('../aws/secrets.js'), import('./redshift/secret.js')]);
-  return openWarehouse(await resolveWarehouseLocation(config.warehouse, config.aws.warehouseSecretArn, (arn) => getSecretString(arn)));
+  return openWarehouse(await resolveWarehouseLocation(config.warehouse, config.aws.warehouseSecretArn, (arn) => getSecretString(arn)), run.log);
 }

@@ -26,8 +26,8 @@ export async function freePort(): Promise<number> {
 
 export async function startPostgres(timeoutMs = 90_000): Promise<PgServer> {
   const parent = fs.mkdtempSync(path.join(os.tmpdir(), 'ace-pg-'));
-  // initdb runs as the `postgres` user, which must be able to create the data folder.
-  fs.chmodSync(parent, 0o777);
+  // As root the server runs as the `postgres` user (pg-server.mjs), which must be able to enter this folder.
+  fs.chmodSync(parent, 0o755);
   const databaseDir = path.join(parent, 'data');
   const port = await freePort();
   const child: ChildProcess = spawn(process.execPath, [path.join(__dirname, 'pg-server.mjs'), databaseDir, String(port)], {
@@ -64,5 +64,6 @@ export async function startPostgres(timeoutMs = 90_000): Promise<PgServer> {
     await cleanup();
     throw new Error(`embedded PostgreSQL did not start: ${ready.error}; stderr: ${stderr.slice(-2000)}`);
   }
-  return { port, url: `postgres://postgres:password@localhost:${port}/postgres`, stop: cleanup };
+  // The test server has no TLS: the URL says so (the pipeline then warns once, as it should).
+  return { port, url: `postgres://postgres:password@localhost:${port}/postgres?sslmode=disable`, stop: cleanup };
 }

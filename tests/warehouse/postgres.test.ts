@@ -41,7 +41,7 @@ afterAll(async () => {
 test('dim_customer_daily snapshots the table; zone-less updated_at is UTC; hostile text is kept', async () => {
   const r = await run(lake, 'dim_customer_daily', { date: '2026-02-28' }, warehouse(pg.url));
   expect(r).toMatchObject({ status: 'succeeded', rows: 3 });
-  expect(r.details.source).toBe(`postgres://postgres:***@localhost:${pg.port}/postgres`);
+  expect(r.details.source).toBe(`postgres://postgres:***@localhost:${pg.port}/postgres?sslmode=disable`);
   expect(JSON.stringify(r)).not.toContain('password');
   expect(await query(lake, `SELECT client_id, client_name, billing_account_id, is_test, status,
       strftime(updated_at, '%Y-%m-%dT%H:%M:%S.%fZ') AS updated_at, snapshot_date::VARCHAR AS snapshot_date, run_id
@@ -79,8 +79,16 @@ test('an unreachable server fails with a clear message that hides the password',
 });
 
 test('a missing table fails naming it', async () => {
-  const err = await runFailing(lake, 'dim_customer_daily', { date: '2026-03-03' }, warehouse(pg.url.replace(/\/postgres$/, '/template1')));
+  const err = await runFailing(lake, 'dim_customer_daily', { date: '2026-03-03' }, warehouse(pg.url.replace('/postgres?', '/template1?')));
   expect((err as { code?: string }).code).toBe('warehouse');
   expect(err.message).toMatch(/dim_customer/);
   expect(err.message).toMatch(/does not exist/);
+});
+
+test('without sslmode the connection asks for verified TLS: a server without TLS is refused, nothing is sent in clear', async () => {
+  const err = await runFailing(lake, 'dim_customer_daily', { date: '2026-03-04' }, warehouse(pg.url.replace('?sslmode=disable', '')));
+  expect((err as { code?: string }).code).toBe('warehouse');
+  expect(err.message).toMatch(/does not support SSL/);
+  expect(err.message).not.toContain(':password@');
+  expect(pointer(lake, 'dim_customer', 'snapshot_date', '2026-03-04')).toBeNull();
 });

@@ -54,6 +54,16 @@ export function warehouseUrlFromSecret(secret: string, arn: string, baseUrl: str
   return url.toString();
 }
 
+/** True when a URL carries a password: in its userinfo or in a password-like query parameter (pg reads both). */
+function carriesPassword(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return url.password !== '' || [...url.searchParams.keys()].some((k) => /pass|pwd/i.test(k));
+  } catch {
+    return false;
+  }
+}
+
 /** The warehouse to connect to: the configured one, with the secret's credentials when an ARN is set. */
 export async function resolveWarehouseLocation(
   warehouse: WarehouseLocation,
@@ -63,7 +73,7 @@ export async function resolveWarehouseLocation(
   if (!secretArn) return warehouse;
   // With a secret, a file warehouse (the local default) gives way: the secret names the server.
   const base = warehouse.kind === 'postgres' ? warehouse.url : null;
-  if (base && /\/\/[^/@]*:[^/@]*@/.test(base)) {
+  if (base && carriesPassword(base)) {
     throw new ConfigError(`ACE_WAREHOUSE_URL (${redactUrl(base)}) carries a password while ACE_WAREHOUSE_SECRET_ARN is set; remove the password from the URL`);
   }
   return { kind: 'postgres', url: warehouseUrlFromSecret(await getSecret(secretArn), secretArn, base) };
