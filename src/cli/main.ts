@@ -4,6 +4,7 @@ import { exitCodeOf, oneLine } from '../errors.js';
 import { createLogger, Logger } from '../log.js';
 import { Services } from '../runtime/context.js';
 import { openServices } from '../runtime/services.js';
+import { HelpShown } from './args.js';
 import { exitAfterFlush, guardOutput } from './output.js';
 import { ShutdownError, isPublishing, publishedCount, requestShutdown, shutdownMessage, shutdownRequested } from '../runtime/abort.js';
 
@@ -51,6 +52,7 @@ export function cliMain(body: () => Promise<number | void>): void {
   body().then(
     (code) => exitAfterFlush(code ?? 0),
     (err) => {
+      if (err instanceof HelpShown) return exitAfterFlush(0);
       process.stderr.write(`error: ${oneLine(err)}\n`);
       if (process.env.ACE_DEBUG) process.stderr.write(`${(err as Error).stack}\n`);
       return exitAfterFlush(err instanceof ShutdownError ? (err.signal === 'SIGTERM' ? SIGTERM_EXIT_CODE : 130) : exitCodeOf(err));

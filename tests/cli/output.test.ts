@@ -61,6 +61,12 @@ describe('printing CLIs flush stdout completely into a pipe', () => {
     expect(JSON.parse(r.stdout)).toMatchObject({ job: 'notification_attempted_daily', date: '2026-03-05', status: 'succeeded' });
   });
 
+  test('--help prints the usage through the pipe and exits 0 (it said "error: (outputHelp)", exit 2)', () => {
+    const r = bash(lake, `${cliCommand('query', ['--help'])} | cat; echo "query exit \${PIPESTATUS[0]}" >&2`);
+    expect(r.stdout).toMatch(/^Usage: query \[options\] <sql>\n[\s\S]*--format <format>/);
+    expect(r.stderr).toBe('query exit 0\n');
+  });
+
   test('one mechanism: no CLI writes to stdout or exits except through src/cli/output.ts', () => {
     const dir = path.join(REPO, 'src/cli');
     for (const file of fs.readdirSync(dir).filter((f) => f.endsWith('.ts') && f !== 'output.ts')) {
