@@ -94,6 +94,8 @@ export function checkDuckDbParse(serializedJson: string): { statements: number }
 const ATHENA_WRITING_WORDS = new Set(['INSERT', 'UPDATE', 'DELETE', 'MERGE', 'CREATE', 'DROP', 'ALTER', 'UNLOAD', 'TRUNCATE', 'MSCK', 'VACUUM', 'OPTIMIZE', 'GRANT', 'REVOKE']);
 const ATHENA_QUERY_START = new Set(['SELECT', 'WITH', 'VALUES', 'TABLE', '(']);
 
+const WORD = /[A-Za-z_][A-Za-z0-9_]*/y;
+
 /** Tokens of Athena SQL outside comments; strings and quoted identifiers become one opaque token each. */
 function athenaTokens(sql: string): string[] | null {
   const tokens: string[] = [];
@@ -119,9 +121,10 @@ function athenaTokens(sql: string): string[] | null {
       tokens.push(c === "'" ? "'…'" : '"…"');
       i = j + 1;
     } else if (/[A-Za-z_]/.test(c)) {
-      const m = /^[A-Za-z_][A-Za-z0-9_]*/.exec(sql.slice(i))!;
-      tokens.push(m[0].toUpperCase());
-      i += m[0].length;
+      WORD.lastIndex = i;
+      const word = WORD.exec(sql)![0];
+      tokens.push(word.toUpperCase());
+      i += word.length;
     } else {
       tokens.push(c);
       i++;
