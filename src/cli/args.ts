@@ -1,4 +1,4 @@
-/** Pure argv validation shared by the CLIs: strict patterns before any value is used. */
+/** argv validation shared by the CLIs: strict patterns before any value is used; `--help` goes to stdout. */
 import { Command, CommanderError } from 'commander';
 import { UsageError } from '../errors.js';
 import { print } from './output.js';

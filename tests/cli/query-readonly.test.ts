@@ -141,6 +141,8 @@ describe('the local query engine: statement by statement', () => {
     ['PIVOT (SELECT 1 AS a, 2 AS b) ON a IN (1) USING sum(b)', ['1'], [{ '1': '2' }]],
     ['SELECT 1 AS a; SELECT 5 AS e', ['e'], [{ e: 5 }]],
     ['SELECT * FROM ace_unit_audit WHERE false', null, []],
+    ["SELECT count(*)::INTEGER AS n FROM ace_unit_audit WHERE billing_month = '2026-03'", ['n'], [{ n: 0 }]],
+    ['SELECT * EXCLUDE (run_id) FROM ace_unit_agg ORDER BY ALL', null, []],
   ])('reading statements run: %s', async (sql, columns, rows) => {
     const r = await qe.run(sql);
     if (columns) expect(r.columns).toEqual(columns);
