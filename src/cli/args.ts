@@ -1,6 +1,7 @@
-/** Pure argv validation shared by the CLIs: strict patterns before any value is used. */
-import type { Command } from 'commander';
+/** argv validation shared by the CLIs: strict patterns before any value is used; `--help` goes to stdout. */
+import { Command, CommanderError } from 'commander';
 import { UsageError } from '../errors.js';
+import { print } from './output.js';
 import type { ShardMode } from '../runtime/ingest.js';
 import { BillingMonth, BusinessDate, parseBillingMonth, parseBusinessDate } from '../time/time.js';
 
@@ -36,15 +37,19 @@ export function parseShard(job: string, shard: string | undefined, merge: string
   return { kind: 'merge', n: Number(merge) };
 }
 
+/** Thrown once `--help` has been printed: the command ends with exit 0 and nothing else. */
+export class HelpShown extends Error {}
+
 /**
  * Parses argv with a commander program, turning its errors (unknown option, missing value) into a
  * UsageError (one line, exit code 2) instead of commander printing and exiting on its own.
  */
 export function parseArgs(program: Command, argv: string[] = process.argv): Command {
-  program.exitOverride().configureOutput({ writeErr: () => undefined });
+  program.exitOverride().configureOutput({ writeErr: () => undefined, writeOut: print });
   try {
     program.parse(argv);
   } catch (err) {
+    if (err instanceof CommanderError && err.code === 'commander.helpDisplayed') throw new HelpShown();
     throw new UsageError((err as Error).message.replace(/^error: /, ''));
   }
   return program;

@@ -14,6 +14,7 @@ import { JOBS } from '../../jobs/index.js';
 import { UsageError } from '../errors.js';
 import { addDays, datesBetween, firstDayOf, lastDayOf } from '../time/time.js';
 import { cliMain, withServices } from './main.js';
+import { print } from './output.js';
 import { requireMonth, parseArgs } from './args.js';
 import { formatRows } from './format.js';
 
@@ -60,10 +61,10 @@ cliMain(async () => {
         `SELECT client_id, client_name, is_billable, ace_units, delivered_notifications, attempted_notifications FROM read_csv($p, header = true, all_varchar = true) ORDER BY client_id`,
         { p: exportPath },
       );
-      process.stdout.write(`\nACE units for ${month} (${((Date.now() - started) / 1000).toFixed(1)} s for ${datesBetween(addDays(first, -3), last).length} daily runs and the monthly exports)\n\n`);
-      process.stdout.write(formatRows(rows, 'table'));
-      process.stdout.write(`\nExports:\n  ${services.exportStore.describe(exportKey)}\n  ${services.exportStore.describe(financeKey)}\n`);
-      process.stdout.write(`Explore: npm run query -- "select * from ace_unit_audit limit 10"${process.env.ACE_LAKE_ROOT === path.resolve('lake') ? '' : ` (with ACE_LAKE_ROOT=${root})`}\n`);
+      print(`\nACE units for ${month} (${((Date.now() - started) / 1000).toFixed(1)} s for ${datesBetween(addDays(first, -3), last).length} daily runs and the monthly exports)\n\n`);
+      print(formatRows(rows, 'table'));
+      print(`\nExports:\n  ${services.exportStore.describe(exportKey)}\n  ${services.exportStore.describe(financeKey)}\n`);
+      print(`Explore: npm run query -- "select * from ace_unit_audit limit 10"${process.env.ACE_LAKE_ROOT === path.resolve('lake') ? '' : ` (with ACE_LAKE_ROOT=${root})`}\n`);
     } finally {
       db.close();
     }

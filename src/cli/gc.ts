@@ -4,6 +4,7 @@ import { Command } from 'commander';
 import { UsageError } from '../errors.js';
 import { collectGarbage, MIN_RETENTION_HOURS } from '../lake/gc.js';
 import { cliMain, withServices } from './main.js';
+import { print } from './output.js';
 
 cliMain(async () => {
   const program = new Command('gc')
@@ -18,7 +19,7 @@ cliMain(async () => {
   return withServices(async (services, _config, log) => {
     const r = await collectGarbage(services.store, Number(o.retentionHours), new Date(), !!o.dryRun);
     log.info({ event: 'gc.done', removed: r.removed.length, kept: r.kept }, `${o.dryRun ? 'would remove' : 'removed'} ${r.removed.length} unreachable objects or folders, kept ${r.kept} run folders`);
-    process.stdout.write(`${JSON.stringify({ removed: r.removed, kept: r.kept, dryRun: !!o.dryRun })}\n`);
+    print(`${JSON.stringify({ removed: r.removed, kept: r.kept, dryRun: !!o.dryRun })}\n`);
     return 0;
   });
 });

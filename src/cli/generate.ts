@@ -6,6 +6,7 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { DEFAULTS, generate, GenerateOptions, GenerateOptionsError, resolveOptions } from '../gen/generator';
 import { parseBusinessDate } from '../time/time';
+import { guardOutput, print } from './output';
 
 const EXIT_USAGE = 2;
 const EXIT_FAILURE = 1;
@@ -59,7 +60,7 @@ export function buildCommand(): Command {
     .option('--clean', 'delete the raw stream folders and warehouse CSV under root first')
     .allowExcessArguments(false)
     .exitOverride()
-    .configureOutput({ writeErr: () => undefined, writeOut: (s) => process.stdout.write(s) });
+    .configureOutput({ writeErr: () => undefined, writeOut: print });
   for (const [flags, key, help] of rates) cmd.addOption(new Option(flags, help).argParser(rate).default(DEFAULTS[key]));
   return cmd;
 }
@@ -122,7 +123,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     const started = performance.now();
     const summary = await generate(options);
     const seconds = (performance.now() - started) / 1000;
-    process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
+    print(`${JSON.stringify(summary, null, 2)}\n`);
     const events = summary.events.notification_attempted + summary.events.notification_delivered;
     process.stderr.write(`generate: ${events} events in ${summary.files.total} files, ${seconds.toFixed(1)} s (${Math.round(events / Math.max(seconds, 1e-3))} events/s)\n`);
     return 0;
@@ -132,6 +133,8 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
 }
 
 if (require.main === module) {
+  // Ends by itself (process.exitCode), so stdout drains before the process exits.
+  guardOutput();
   main(process.argv.slice(2)).then(
     (code) => {
       process.exitCode = code;

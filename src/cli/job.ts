@@ -9,6 +9,7 @@ import { ALL_JOBS, isJobName } from '../graph/graph.js';
 import { UsageError } from '../errors.js';
 import { addDays, businessDateOf, monthOf, previousMonth } from '../time/time.js';
 import { cliMain, withServices } from './main.js';
+import { print } from './output.js';
 import { parseShard, requireDate, requireMonth, parseArgs } from './args.js';
 import { runJob } from '../runtime/run.js';
 
@@ -43,7 +44,7 @@ cliMain(async () => {
     }
     const shard = parseShard(name, opts.shard, opts.mergeShards);
     const result = await runJob(services, job, { date, month, flags: { allowPartial: !!opts.allowPartial, force: !!opts.force, final: opts.final, shard } });
-    process.stdout.write(`${JSON.stringify(result)}\n`);
+    print(`${JSON.stringify(result)}\n`);
     return 0;
   });
 });

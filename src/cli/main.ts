@@ -4,6 +4,8 @@ import { exitCodeOf, oneLine } from '../errors.js';
 import { createLogger, Logger } from '../log.js';
 import { Services } from '../runtime/context.js';
 import { openServices } from '../runtime/services.js';
+import { HelpShown } from './args.js';
+import { exitAfterFlush, guardOutput } from './output.js';
 import { ShutdownError, isPublishing, publishedCount, requestShutdown, shutdownMessage, shutdownRequested } from '../runtime/abort.js';
 
 /** Exit code after SIGTERM (128 + 15), what ECS and shells expect from a terminated process. */
@@ -40,15 +42,20 @@ export async function withServices<T>(fn: (services: Services, config: Config, l
   }
 }
 
-/** Runs a CLI body: on failure, one line on stderr and a non-zero exit code. */
+/**
+ * Runs a CLI body: on failure, one line on stderr and a non-zero exit code. Either way the process
+ * exits only after its output drained (src/cli/output.ts).
+ */
 export function cliMain(body: () => Promise<number | void>): void {
+  guardOutput();
   installShutdownHandler();
   body().then(
-    (code) => process.exit(code ?? 0),
+    (code) => exitAfterFlush(code ?? 0),
     (err) => {
+      if (err instanceof HelpShown) return exitAfterFlush(0);
       process.stderr.write(`error: ${oneLine(err)}\n`);
       if (process.env.ACE_DEBUG) process.stderr.write(`${(err as Error).stack}\n`);
-      process.exit(err instanceof ShutdownError ? (err.signal === 'SIGTERM' ? SIGTERM_EXIT_CODE : 130) : exitCodeOf(err));
+      return exitAfterFlush(err instanceof ShutdownError ? (err.signal === 'SIGTERM' ? SIGTERM_EXIT_CODE : 130) : exitCodeOf(err));
     },
   );
 }

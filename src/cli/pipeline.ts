@@ -13,6 +13,7 @@ import { currentTime } from '../runtime/status.js';
 import { JobResult } from '../runtime/job.js';
 import { BusinessDate, datesBetween } from '../time/time.js';
 import { cliMain, withServices } from './main.js';
+import { print } from './output.js';
 import { requireDate, requireMonth, parseArgs, parseParallel } from './args.js';
 import { formatRows } from './format.js';
 import { restateMonth } from '../graph/restate.js';
@@ -39,8 +40,8 @@ function summary(results: JobResult[]): string {
 }
 
 function report(results: JobResult[], json: boolean): void {
-  if (json) for (const r of results) process.stdout.write(`${JSON.stringify(r)}\n`);
-  else process.stdout.write(`\n${summary(results)}`);
+  if (json) for (const r of results) print(`${JSON.stringify(r)}\n`);
+  else print(`\n${summary(results)}`);
 }
 
 cliMain(async () => {
@@ -111,7 +112,7 @@ cliMain(async () => {
       try {
         all.push(...(await runGraph(services, DAILY_GRAPH, { date, flags }, run)));
       } catch (err) {
-        if (!json && all.length > 0) process.stdout.write(`\n${summary(all)}`);
+        if (!json && all.length > 0) print(`\n${summary(all)}`);
         if (stateKey) throw Object.assign(err as Error, { message: `${(err as Error).message} (backfill stopped at ${date}; run the same command again to resume)` });
         throw err;
       }

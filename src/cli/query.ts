@@ -4,6 +4,7 @@ import { Command } from 'commander';
 import { UsageError } from '../errors.js';
 import { loadConfig } from '../config/config.js';
 import { cliMain, withServices } from './main.js';
+import { print } from './output.js';
 import { formatRows } from './format.js';
 import { QUERY_ENGINES, QueryEngine, QueryEngineName } from '../query/engine.js';
 
@@ -17,11 +18,11 @@ cliMain(async () => {
   if (!['csv', 'json', 'table'].includes(format)) throw new UsageError(`--format ${format} is not valid: use csv, json or table`);
   if (!(QUERY_ENGINES as readonly string[]).includes(engine)) throw new UsageError(`--engine ${engine} is not valid: use ${QUERY_ENGINES.join(' or ')}`);
   const [sql] = program.args;
-  const print = async (open: () => Promise<QueryEngine>): Promise<number> => {
+  const show = async (open: () => Promise<QueryEngine>): Promise<number> => {
     const qe = await open();
     try {
       const { rows, columns } = await qe.run(sql);
-      process.stdout.write(formatRows(rows, format as 'csv' | 'json' | 'table', columns));
+      print(formatRows(rows, format as 'csv' | 'json' | 'table', columns));
     } finally {
       await qe.close();
     }
@@ -31,11 +32,11 @@ cliMain(async () => {
     case 'athena': {
       // Athena needs neither DuckDB nor the lake: only the Glue database and the workgroup.
       const { AthenaQueryEngine } = await import('../query/athena.js');
-      return print(async () => AthenaQueryEngine.fromConfig(loadConfig()));
+      return show(async () => AthenaQueryEngine.fromConfig(loadConfig()));
     }
     case 'local': {
       const { LocalQueryEngine } = await import('../query/local.js');
-      return withServices((services) => print(() => LocalQueryEngine.open(services)));
+      return withServices((services) => show(() => LocalQueryEngine.open(services)));
     }
   }
 });

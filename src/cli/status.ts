@@ -2,6 +2,7 @@
 import { Command } from 'commander';
 import { monthStatus } from '../runtime/status.js';
 import { cliMain, withServices } from './main.js';
+import { print } from './output.js';
 import { requireMonth, parseArgs } from './args.js';
 import { formatRows } from './format.js';
 
@@ -16,9 +17,9 @@ cliMain(async () => {
   return withServices(async (services) => {
     const statuses = await monthStatus(services, month);
     const shown = o.all ? statuses : statuses.filter((s) => s.state !== 'current');
-    if (o.format === 'json') process.stdout.write(`${JSON.stringify(shown)}\n`);
-    else if (shown.length === 0) process.stdout.write(`${month}: every partition is current (${statuses.length} checked)\n`);
-    else process.stdout.write(formatRows(shown as unknown as Record<string, unknown>[], 'table'));
+    if (o.format === 'json') print(`${JSON.stringify(shown)}\n`);
+    else if (shown.length === 0) print(`${month}: every partition is current (${statuses.length} checked)\n`);
+    else print(formatRows(shown as unknown as Record<string, unknown>[], 'table'));
     return 0;
   });
 });

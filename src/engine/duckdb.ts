@@ -10,6 +10,7 @@ import {
   DuckDBType,
   DuckDBValue,
   LIST,
+  StatementType,
   VARCHAR,
   listValue,
 } from '@duckdb/node-api';
@@ -23,6 +24,17 @@ export interface EngineOptions {
 }
 
 export type Params = Record<string, DuckDBValue | string[]>;
+
+/** One statement, parsed and bound but not run. */
+export interface PreparedStatement {
+  /** DuckDB's statement type: SELECT, COPY, ATTACH, CREATE, … */
+  readonly type: string;
+  /** Column names of its result, in order. */
+  readonly columns: string[];
+  /** Runs it and returns its rows as `Db.all` does. */
+  all(): Promise<Record<string, unknown>[]>;
+  close(): void;
+}
 
 /** Quotes a SQL string literal for the few places a value cannot be bound (COPY options, view bodies). */
 export function sqlString(value: string): string {
@@ -87,6 +99,31 @@ export class Db {
     const { values, types } = bind(params);
     const reader = values && Object.keys(values).length > 0 ? await this.conn.runAndReadAll(sql, values, types) : await this.conn.runAndReadAll(sql);
     return reader.getRowObjectsJS() as Record<string, unknown>[];
+  }
+
+  /**
+   * Splits SQL into its statements and prepares each (in order; the first failure closes the others).
+   * Binding is not free of effects (binding EXPORT DATABASE creates its folder): check the parse first.
+   */
+  async prepareEach(sql: string): Promise<PreparedStatement[]> {
+    const extracted = await this.conn.extractStatements(sql);
+    const out: PreparedStatement[] = [];
+    try {
+      for (let i = 0; i < extracted.count; i++) {
+        const p = await extracted.prepare(i);
+        const columns = Array.from({ length: p.columnCount }, (_, c) => p.columnName(c));
+        out.push({
+          type: StatementType[p.statementType] ?? String(p.statementType),
+          columns,
+          all: async () => (await p.runAndReadAll()).getRowObjectsJson() as Record<string, unknown>[],
+          close: () => p.destroySync(),
+        });
+      }
+    } catch (err) {
+      for (const p of out) p.close();
+      throw err;
+    }
+    return out;
   }
 
   /** Column names and DuckDB type names of a query. */

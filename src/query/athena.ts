@@ -2,8 +2,9 @@
 import { AthenaClient } from '@aws-sdk/client-athena';
 import { AthenaRunner } from '../aws/athena.js';
 import { Config } from '../config/config.js';
-import { ConfigError } from '../errors.js';
+import { ConfigError, UsageError } from '../errors.js';
 import { QueryEngine, QueryResult } from './engine.js';
+import { athenaRefusal } from './readonly.js';
 
 export class AthenaQueryEngine implements QueryEngine {
   constructor(private readonly runner: AthenaRunner) {}
@@ -18,7 +19,10 @@ export class AthenaQueryEngine implements QueryEngine {
     return this.runner.describe();
   }
 
+  /** Reading statements only, checked before anything is sent (src/query/readonly.ts). */
   async run(sql: string): Promise<QueryResult> {
+    const refused = athenaRefusal(sql);
+    if (refused) throw new UsageError(refused);
     const result = await this.runner.query(sql);
     return { columns: result.columns.map((c) => c.name), rows: result.rows };
   }

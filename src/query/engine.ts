@@ -13,7 +13,7 @@ export interface QueryResult {
 export interface QueryEngine {
   /** Where the query runs, for messages. */
   describe(): string;
-  /** Runs one statement and returns all its rows. */
+  /** Runs a reading statement and returns all its rows; any other statement is refused (UsageError) before it runs. */
   run(sql: string): Promise<QueryResult>;
   /** Releases connections and scratch files. */
   close(): Promise<void>;

@@ -4,7 +4,9 @@ import path from 'node:path';
 import { Db } from '../engine/duckdb.js';
 import { registerViews } from '../catalog/local/views.js';
 import { Services } from '../runtime/context.js';
+import { UsageError } from '../errors.js';
 import { QueryEngine, QueryResult } from './engine.js';
+import { checkDuckDbParse, READING_STATEMENTS, refusal } from './readonly.js';
 
 export class LocalQueryEngine implements QueryEngine {
   private constructor(
@@ -31,10 +33,27 @@ export class LocalQueryEngine implements QueryEngine {
     return this.where;
   }
 
+  /**
+   * Reading statements only (src/query/readonly.ts): the parser's tree is checked before anything is
+   * bound, then each prepared statement's type; the prepared statements are what runs. With several
+   * statements the last one's rows are returned.
+   */
   async run(sql: string): Promise<QueryResult> {
-    const columns = await this.db.columns(`SELECT * FROM (${sql}) LIMIT 0`).catch(() => null);
-    const rows = await this.db.all(sql);
-    return { columns: columns?.map((c) => c.name) ?? (rows[0] ? Object.keys(rows[0]) : []), rows };
+    const [{ tree }] = await this.db.all<{ tree: unknown }>('SELECT json_serialize_sql($sql::VARCHAR) AS tree', { sql });
+    const check = checkDuckDbParse(typeof tree === 'string' ? tree : JSON.stringify(tree));
+    if ('refused' in check) throw new UsageError(check.refused);
+    const statements = await this.db.prepareEach(sql);
+    try {
+      const other = statements.find((s) => s.type !== 'SELECT');
+      if (other || statements.length !== check.statements) {
+        throw new UsageError(refusal(READING_STATEMENTS, other ? `DuckDB prepared a ${other.type} statement` : 'the statements DuckDB prepared are not the ones checked'));
+      }
+      let result: QueryResult = { columns: [], rows: [] };
+      for (const s of statements) result = { columns: s.columns, rows: await s.all() };
+      return result;
+    } finally {
+      for (const s of statements) s.close();
+    }
   }
 
   async close(): Promise<void> {
