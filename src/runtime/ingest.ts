@@ -286,6 +286,7 @@ function longLineError(ctx: JobContext, date: string, file: RawFile, long: { lin
  */
 async function checkBytes(ctx: JobContext, date: string, sources: ReadSource[]): Promise<void> {
   if (sources.length === 0) return;
+  const started = Date.now();
   const rows = await Promise.all(
     sources.map(async (s, i) => {
       if (s.rewrite) return [i, fs.statSync(s.path).size - (s.rewrite.bom ? 3 : 0), s.rewrite.endsWithNewline, false];
@@ -296,6 +297,8 @@ async function checkBytes(ctx: JobContext, date: string, sources: ReadSource[]):
   await ctx.db.run(`CREATE OR REPLACE TEMP TABLE ingest_expected_raw (read_index DOUBLE, expected DOUBLE, ends_with_newline BOOLEAN, modulo BOOLEAN)`);
   await ctx.db.append('ingest_expected_raw', rows);
   const suspects = await ctx.db.all<{ read_index: number; returned: number; long_line: number | null }>(loadSql('ingest_bytes'));
+  const rewritten = sources.filter((s) => s.rewrite).length;
+  ctx.log.info({ event: 'raw.accounted', files: sources.length, rewritten, suspects: suspects.length, ms: Date.now() - started }, `byte accounting of ${sources.length} raw files: ${suspects.length} to read end to end${rewritten ? `, ${rewritten} rewritten with \n line ends` : ''}`);
   for (const { read_index, returned, long_line } of suspects) {
     const s = sources[Number(read_index)];
     const scan = await scanFile(ctx, date, s, { stopAtLongLine: true });
