@@ -72,7 +72,7 @@ export async function startsWithCarriageReturns(file: string, gz: boolean, limit
       return false; // damaged: the byte accounting names it later
     }
   }
-  return head.includes(CR);
+  return head.subarray(0, limit).includes(CR);
 }
 
 export interface LineScan {
