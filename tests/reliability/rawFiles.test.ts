@@ -115,9 +115,11 @@ describe('line ends and empty objects', () => {
   test('a gzip of several members and a file starting with a byte order mark add up (checked end to end)', async () => {
     writeRawBytes(lake, A, '2026-03-10T14', 'members.ndjson.gz', Buffer.concat([zlib.gzipSync(bytesOf([ok('1')], '\n')), zlib.gzipSync(bytesOf([ok('2')], '\n'))]));
     writeRawBytes(lake, A, '2026-03-10T14', 'bom.ndjson', Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), bytesOf([ok('3')], '\r\n')]));
+    writeRawBytes(lake, A, '2026-03-10T14', 'bom-lf.ndjson.gz', zlib.gzipSync(Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), bytesOf([ok('4'), ok('5')], '\n')])));
     const r = job();
     expect(r.status).toBe(0);
-    expect(r.details).toMatchObject({ lines_read: 3, kept: 3 });
+    expectConservation(r.details);
+    expect(r.details).toMatchObject({ lines_read: 5, kept: 5 });
   });
 });
 
