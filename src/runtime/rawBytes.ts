@@ -45,13 +45,19 @@ export async function endsWithNewline(file: string): Promise<boolean> {
   }
 }
 
-/** The file's content as a stream of chunks, decompressed when `gz`. */
-function contentOf(file: string, gz: boolean): Readable {
+/** The file's content as a stream of chunks, decompressed when `gz`, and how to close both streams. */
+function contentOf(file: string, gz: boolean): { stream: Readable; close(): void } {
   const raw = fs.createReadStream(file, { highWaterMark: 1 << 20 });
-  if (!gz) return raw;
+  if (!gz) return { stream: raw, close: () => raw.destroy() };
   const gunzip = zlib.createGunzip({ chunkSize: 1 << 20 });
   raw.on('error', (err) => gunzip.destroy(err));
-  return raw.pipe(gunzip);
+  return {
+    stream: raw.pipe(gunzip),
+    close: () => {
+      gunzip.destroy();
+      raw.destroy();
+    },
+  };
 }
 
 /** Whether the first `limit` bytes of the content hold a `\r` (a cheap look before a full rewrite). */
@@ -101,7 +107,7 @@ export interface LineScan {
 export async function scanLines(file: string, gz: boolean, opts: { rewriteTo?: string; stopAtLongLine?: boolean } = {}): Promise<LineScan> {
   const scan: LineScan = { bytes: 0, lines: 0, longLine: null, crlf: 0, loneCr: 0, bom: false, endsWithNewline: false };
   const out = opts.rewriteTo ? await fsp.open(opts.rewriteTo, 'w') : null;
-  const source = contentOf(file, gz);
+  const { stream: source, close } = contentOf(file, gz);
   let lineBytes = 0; // bytes of the current line so far
   let last = -1;
   let long = false;
@@ -169,7 +175,7 @@ export async function scanLines(file: string, gz: boolean, opts: { rewriteTo?: s
     scan.endsWithNewline = last === LF;
     return scan;
   } finally {
-    source.destroy();
+    close();
     await out?.close();
   }
 }
