@@ -26,7 +26,7 @@ export interface ObjectInfo {
 export interface ObjectStore {
   /** Human-readable location of a key, for messages (`/abs/path` or `s3://bucket/key`). */
   describe(key: string): string;
-  /** All objects whose key starts with `prefix`, sorted by key (C collation). */
+  /** All objects whose key starts with `prefix`, sorted by key (C collation); folder markers (keys ending in '/') are not objects. */
   list(prefix: string): Promise<ObjectInfo[]>;
   /** A small object as UTF-8 text, or null when it does not exist. */
   readText(key: string): Promise<string | null>;
@@ -34,7 +34,7 @@ export interface ObjectStore {
   writeText(key: string, body: string): Promise<void>;
   /** Stores a local file under `key` (moves it when the store is local). */
   putFile(localPath: string, key: string): Promise<void>;
-  /** Local paths DuckDB can read for these keys (downloaded into `scratchDir` for remote stores). */
+  /** Local paths DuckDB can read for these keys (downloaded into `scratchDir` for remote stores: one file per key, keeping its extension). */
   localPaths(keys: string[], scratchDir: string): Promise<string[]>;
   /** A scratch folder for a run, on the same file system as the store when it is local. */
   scratchDir(runId: string): Promise<string>;

@@ -5,5 +5,8 @@ export type Channel = (typeof CHANNELS)[number];
 /** Reject reasons of the quarantine tables. */
 export const REJECT_REASONS = ['malformed_json', 'missing_field', 'invalid_value', 'conflicting_duplicate'] as const;
 export type RejectReason = (typeof REJECT_REASONS)[number];
+/** The longest id and name a raw line may hold, in UTF-8 bytes (SPEC.md "Raw input"); longer is invalid_value. */
+export const ID_MAX_BYTES = 256;
+export const NAME_MAX_BYTES = 1024;
 /** raw_line in a rejects table is cut to this many bytes, at a UTF-8 boundary. */
 export const RAW_LINE_MAX_BYTES = 1024;

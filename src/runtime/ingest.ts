@@ -5,22 +5,21 @@
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import zlib from 'node:zlib';
-import { Writable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { BadInputError, MissingInputError } from '../errors.js';
 import { plain } from '../log.js';
 import { BusinessDate, hourPath, tooLateBefore, windowOf } from '../time/time.js';
 import { IngestCounts, StreamSpec, renderIngestCounts, renderIngestKept, renderIngestLines, renderIngestOutcome, renderIngestRead, renderIngestRejects } from '../sql/ingest.js';
 import { TableDef } from '../rules/tables.js';
-import { RULE_VERSION } from '../rules/ace.js';
+import { ID_MAX_BYTES, NAME_MAX_BYTES, RULE_VERSION } from '../rules/ace.js';
 import { loadSql } from '../sql/sql.js';
 import { JobContext, RawSource } from './context.js';
 import { ObjectStore } from '../lake/objectStore.js';
 import { JobDefinition } from './job.js';
 import { JobName } from '../graph/graph.js';
 import { readJson } from '../lake/json.js';
+import { LineScan, MAX_LINE_BYTES, endsWithNewline, gzipTrailerSize, scanLines, startsWithCarriageReturns } from './rawBytes.js';
 
 export interface IngestPlan {
   spec: StreamSpec;
@@ -49,7 +48,8 @@ export async function listRawFiles(raw: RawSource, stream: string, hours: Date[]
   const perHour = await Promise.all(
     hours.map(async (h) => {
       const objects = await raw.store.list(`${raw.prefix}${stream}/${hourPath(h)}/`);
-      return objects.map((o) => ({ ...o, sourceFile: `raw/${o.key.slice(raw.prefix.length)}`, arrivalHour: h, owned: ownedSet.has(h.getTime()) }));
+      // A key ending in '/' is a console folder marker, not a file (SPEC.md "Raw input").
+      return objects.filter((o) => !o.key.endsWith('/')).map((o) => ({ ...o, sourceFile: `raw/${o.key.slice(raw.prefix.length)}`, arrivalHour: h, owned: ownedSet.has(h.getTime()) }));
     }),
   );
   return perHour.flat();
@@ -115,61 +115,12 @@ async function loadShards(ctx: JobContext, date: string, n: number, fingerprint:
   await ctx.db.run(`CREATE OR REPLACE TEMP TABLE ingest_lines AS SELECT * FROM read_parquet(getvariable('ingest_shard_files'))`);
 }
 
-/**
- * DuckDB's gzip reader returns the lines before a truncation without an error, which would lose the
- * rest of a file silently. So each .gz file's trailer (ISIZE: the uncompressed size mod 2^32) is
- * compared with the bytes DuckDB returned for it (lines plus newlines); only a file that does not
- * match (damaged, multi-member, or with lines the reader refused) is decompressed end to end by zlib,
- * and fails the job, naming it, when its stream is damaged.
- */
-async function verifyGzip(ctx: JobContext, files: RawFile[], paths: string[], date: string): Promise<void> {
-  const gz = paths.map((p, i) => ({ p, i, file: files[i] })).filter((x) => x.p.endsWith('.gz'));
-  if (gz.length === 0) return;
-  const read = await ctx.db.all<{ read_index: number; bytes: number; lines: number }>(
-    `SELECT read_index, (sum(line_bytes) + count(*))::BIGINT AS bytes, count(*)::BIGINT AS lines FROM ingest_read GROUP BY read_index`,
-  );
-  const refused = new Set((await ctx.db.all<{ read_index: number }>(`SELECT DISTINCT read_index FROM ingest_refused`)).map((r) => Number(r.read_index)));
-  const seen = new Map(read.map((r) => [Number(r.read_index), Number(r.bytes)]));
-  const suspects = gz.filter(({ p, i }) => {
-    if (refused.has(i)) return true;
-    const bytes = seen.get(i) ?? 0;
-    const isize = gzipTrailerSize(p);
-    // The last line may lack its newline: accept the count with and without it.
-    return isize === null || (isize !== bytes % 2 ** 32 && isize !== (bytes - 1 + 2 ** 32) % 2 ** 32);
-  });
-  for (const { p, file } of suspects) {
-    try {
-      await pipeline(fs.createReadStream(p), zlib.createGunzip({ chunkSize: 1 << 20 }), new Writable({ write: (_c, _e, cb) => cb() }));
-    } catch (err) {
-      throw new BadInputError(
-        `cannot read raw file ${ctx.services.raw.store.describe(file.key)} (${(err as Error).message}): the gzip stream is damaged, so its lines cannot be counted and nothing was published. Replace or remove the file, then rerun`,
-        { job: ctx.job, date, path: file.sourceFile },
-        { cause: err },
-      );
-    }
-  }
-}
-
-/** The ISIZE field of a gzip file (last 4 bytes, little-endian), or null for a file too short to have one. */
-function gzipTrailerSize(file: string): number | null {
-  const fd = fs.openSync(file, 'r');
-  try {
-    const size = fs.fstatSync(fd).size;
-    if (size < 18) return null;
-    const buf = Buffer.alloc(4);
-    fs.readSync(fd, buf, 0, 4, size - 4);
-    return buf.readUInt32LE(0);
-  } finally {
-    fs.closeSync(fd);
-  }
-}
-
 /** Finds which file DuckDB could not read, by reading them one at a time (only on the failure path). */
 async function findUnreadable(ctx: JobContext, files: RawFile[], paths: string[]): Promise<{ file: RawFile; error: string } | null> {
   for (const [i, p] of paths.entries()) {
     try {
       await ctx.db.run(
-        `SELECT count(*) FROM read_csv($p, columns = {'line': 'VARCHAR'}, header = false, auto_detect = false, delim = E'\\x01\\x02', quote = '', escape = '', new_line = '\\n', max_line_size = 4194304, buffer_size = 33554432, store_rejects = true)`,
+        `SELECT count(*) FROM read_csv($p, columns = {'line': 'VARCHAR'}, header = false, auto_detect = false, delim = E'\\x01\\x02', quote = '', escape = '', new_line = '\\n', max_line_size = ${READER_MAX_LINE}, buffer_size = 33554432, store_rejects = true)`,
         { p: [p] },
       );
     } catch (err) {
@@ -191,7 +142,9 @@ export function ingestFingerprint(spec: StreamSpec, files: RawFile[], latenessHo
   const h = crypto.createHash('sha256');
   // A key change must rebuild: the key enters only as a keyed digest of a constant, never as itself.
   const keyId = customerIdKey ? crypto.createHmac('sha256', customerIdKey).update('ace-unit key id').digest('hex').slice(0, 16) : null;
-  h.update(JSON.stringify({ rule: RULE_VERSION, stream: spec.stream, latenessHours, maxRejectRate, fields: spec.fields, keyId }));
+  // The input limits too: a partition built before they applied is rebuilt under them.
+  const limits = { id: ID_MAX_BYTES, name: NAME_MAX_BYTES, line: MAX_LINE_BYTES };
+  h.update(JSON.stringify({ rule: RULE_VERSION, stream: spec.stream, latenessHours, maxRejectRate, fields: spec.fields, keyId, limits }));
   for (const f of files) h.update(`\n${f.sourceFile}\t${f.size}\t${f.version}\t${f.owned}`);
   return h.digest('hex');
 }
@@ -208,7 +161,9 @@ export async function ingest(ctx: JobContext, plan: IngestPlan): Promise<IngestR
     const counts = (current?.pointer.meta.counts ?? {}) as IngestCounts;
     return { counts, files: files.length, rejectRate: 0, upToDate: true };
   }
-  const read = mode.kind === 'shard' ? files.filter((f) => shardOf(f.sourceFile, mode.n) === mode.k) : mode.kind === 'merge' ? [] : files;
+  const mine = mode.kind === 'shard' ? files.filter((f) => shardOf(f.sourceFile, mode.n) === mode.k) : mode.kind === 'merge' ? [] : files;
+  // A zero-byte object (.gz or not) is an empty file: nothing to read (DuckDB cannot open an empty .gz).
+  const read = mine.filter((f) => f.size > 0);
   await loadFileTable(ctx, files, read, ctx.config.latenessHours);
   const w = windowOf(date);
   const [start, end] = spec.dateField ? [w.startUtc.toISOString(), w.endUtc.toISOString()] : ['-infinity', 'infinity'];
@@ -216,47 +171,151 @@ export async function ingest(ctx: JobContext, plan: IngestPlan): Promise<IngestR
   if (mode.kind === 'merge') await loadShards(ctx, date, mode.n, fingerprint);
   else await readLines(ctx, plan, read);
   if (mode.kind === 'shard') {
-    const lines = await writeShard(ctx, date, mode, fingerprint, read.length);
-    return { counts: { lines_read: lines } as IngestCounts, files: read.length, rejectRate: 0, upToDate: false };
+    const lines = await writeShard(ctx, date, mode, fingerprint, mine.length);
+    return { counts: { lines_read: lines } as IngestCounts, files: mine.length, rejectRate: 0, upToDate: false };
   }
   await ctx.db.run(renderIngestOutcome(spec));
   return finishIngest(ctx, plan, fingerprint, files.length);
 }
 
-/** Reads, validates and numbers the lines of `read` into ingest_lines. */
+/** One file as DuckDB reads it: the downloaded (or local) object, or its rewrite with `\n` line ends. */
+interface ReadSource {
+  file: RawFile;
+  path: string;
+  gz: boolean;
+  /** Set when the file held `\r` and was rewritten (the scan of the original). */
+  rewrite?: LineScan;
+}
+
+/** DuckDB's reader options allow a line of MAX_LINE_BYTES (its limit counts the `\n`); longer lines are refused, then fail the job. */
+const READER_MAX_LINE = MAX_LINE_BYTES + 1;
+
+/** Reads, validates and numbers the lines of `read` into ingest_lines, then checks every byte was read. */
 async function readLines(ctx: JobContext, plan: IngestPlan, read: RawFile[]): Promise<void> {
   const { date, spec } = plan;
   const files = read;
-  let paths = await ctx.services.raw.store.localPaths(files.map((f) => f.key), path.join(ctx.scratch, 'raw'));
-  const gzPaths = paths;
-  if (paths.length === 0) {
-    // read_csv needs at least one file: an empty placeholder gives the same (empty) result.
-    const empty = path.join(ctx.scratch, 'empty.ndjson');
-    fs.writeFileSync(empty, '');
-    paths = [empty];
-  }
-
+  const local = await ctx.services.raw.store.localPaths(files.map((f) => f.key), path.join(ctx.scratch, 'raw'));
+  const sources: ReadSource[] = files.map((file, i) => ({ file, path: local[i], gz: file.key.endsWith('.gz') }));
   const key = ctx.config.customerIdKey;
   if (key !== null) await ctx.db.setVariables(hmacPads(key));
-  try {
-    await ctx.db.setVariables({ ingest_paths: paths });
-    await ctx.db.run(renderIngestRead(spec, { pseudonymise: key !== null }));
-  } catch (err) {
-    const bad = await findUnreadable(ctx, files, paths);
-    if (bad) {
-      throw new BadInputError(
-        `cannot read raw file ${ctx.services.raw.store.describe(bad.file.key)} (${bad.error}); its lines cannot be counted, so nothing was published. Replace or remove the file, then rerun`,
-        { job: ctx.job, date, path: bad.file.sourceFile },
-        { cause: err },
-      );
+  let sniffed = false;
+  for (let attempt = 0; ; attempt++) {
+    let paths = sources.map((s) => s.path);
+    if (paths.length === 0) {
+      // read_csv needs at least one file: an empty placeholder gives the same (empty) result.
+      const empty = path.join(ctx.scratch, 'empty.ndjson');
+      fs.writeFileSync(empty, '');
+      paths = [empty];
     }
-    throw err;
+    try {
+      await ctx.db.setVariables({ ingest_paths: paths });
+      await ctx.db.run(renderIngestRead(spec, { pseudonymise: key !== null }));
+      break;
+    } catch (err) {
+      // DuckDB's strict line reader stops at the first `\r` (CRLF line ends): rewrite the files that hold
+      // one with `\n` line ends, then read again. Looking at the start of every file once finds
+      // whole CRLF files; a file with a `\r` further in is named by the error and rewritten on its own.
+      if (attempt <= sources.length && /state machine reached an invalid state/i.test((err as Error).message)) {
+        const todo: ReadSource[] = [];
+        if (!sniffed) {
+          sniffed = true;
+          for (const s of sources) if (!s.rewrite && (await startsWithCarriageReturns(s.path, s.gz))) todo.push(s);
+        }
+        const named = /\bfile = (.+)/.exec((err as Error).message)?.[1]?.trim();
+        const s = sources.find((x) => x.path === named);
+        if (s && !s.rewrite && !todo.includes(s)) todo.push(s);
+        if (todo.length > 0) {
+          for (const t of todo) await rewriteLineEnds(ctx, date, t, sources.indexOf(t));
+          continue;
+        }
+      }
+      const bad = await findUnreadable(ctx, files, paths);
+      if (bad) {
+        throw new BadInputError(
+          `cannot read raw file ${ctx.services.raw.store.describe(bad.file.key)} (${bad.error}); its lines cannot be counted, so nothing was published. Replace or remove the file, then rerun`,
+          { job: ctx.job, date, path: bad.file.sourceFile },
+          { cause: err },
+        );
+      }
+      throw err;
+    }
   }
   const [prep, view] = renderIngestLines(spec, false);
   await ctx.db.run(prep);
   const [{ refused }] = await ctx.db.all<{ refused: number }>(`SELECT count(*)::INTEGER AS refused FROM ingest_refused`);
   await ctx.db.run(refused > 0 ? renderIngestLines(spec, true)[1] : view);
-  await verifyGzip(ctx, files, gzPaths, date);
+  await checkBytes(ctx, date, sources);
+}
+
+/** Rewrites a file that holds `\r` into scratch with `\n` line ends (src/runtime/rawBytes.ts), failing on a line over the limit. */
+async function rewriteLineEnds(ctx: JobContext, date: string, s: ReadSource, i: number): Promise<void> {
+  const target = path.join(ctx.scratch, 'lf', `${i}.ndjson`);
+  await fsp.mkdir(path.dirname(target), { recursive: true });
+  const scan = await scanFile(ctx, date, s, { rewriteTo: target });
+  if (scan.longLine) throw longLineError(ctx, date, s.file, scan.longLine);
+  Object.assign(s, { path: target, gz: false, rewrite: scan });
+}
+
+/** A full scan of one file; a damaged gzip stream fails the job naming the file. */
+async function scanFile(ctx: JobContext, date: string, s: ReadSource, opts: { rewriteTo?: string; stopAtLongLine?: boolean }): Promise<LineScan> {
+  try {
+    return await scanLines(s.path, s.gz, opts);
+  } catch (err) {
+    throw new BadInputError(
+      `cannot read raw file ${ctx.services.raw.store.describe(s.file.key)} (${(err as Error).message}): the gzip stream is damaged, so its lines cannot be counted and nothing was published. Replace or remove the file, then rerun`,
+      { job: ctx.job, date, path: s.file.sourceFile },
+      { cause: err },
+    );
+  }
+}
+
+function longLineError(ctx: JobContext, date: string, file: RawFile, long: { line: number; bytes?: number }): BadInputError {
+  return new BadInputError(
+    `line ${long.line} of raw file ${ctx.services.raw.store.describe(file.key)} is ${long.bytes === undefined ? 'longer than 1 MiB' : `${long.bytes} bytes`}, over the 1 MiB a line may hold: no event is that large, so it most likely holds many records written without newline delimiters. Nothing was published. Fix the producer and replace or remove the file, then rerun`,
+    { job: ctx.job, date, path: file.sourceFile, line: long.line },
+  );
+}
+
+/**
+ * SPEC.md: every byte of a file is accounted for, and no line is over 1 MiB. DuckDB returns each line
+ * without its line end; summed in SQL (ingest_bytes.sql) with one byte per line end, they must give
+ * the file's size (a last line without `\n` has none), uncompressed for gzip: there the trailer's
+ * ISIZE (the size mod 2^32) is compared. Only a file that does not add up, or one the reader refused a
+ * long line of, is read once more, end to end (scanLines), to say why: a line over the limit (named), a
+ * damaged or truncated stream, or content the reader dropped; or to clear it when the exact count
+ * agrees (a gzip of several members, a byte order mark, which DuckDB drops).
+ */
+async function checkBytes(ctx: JobContext, date: string, sources: ReadSource[]): Promise<void> {
+  if (sources.length === 0) return;
+  const started = Date.now();
+  const rows = await Promise.all(
+    sources.map(async (s, i) => {
+      if (s.rewrite) return [i, fs.statSync(s.path).size - (s.rewrite.bom ? 3 : 0), s.rewrite.endsWithNewline, false];
+      if (s.gz) return [i, await gzipTrailerSize(s.path), null, true];
+      return [i, s.file.size, await endsWithNewline(s.path), false];
+    }),
+  );
+  await ctx.db.run(`CREATE OR REPLACE TEMP TABLE ingest_expected_raw (read_index DOUBLE, expected DOUBLE, ends_with_newline BOOLEAN, modulo BOOLEAN)`);
+  await ctx.db.append('ingest_expected_raw', rows);
+  const suspects = await ctx.db.all<{ read_index: number; returned: number; long_line: number | null }>(loadSql('ingest_bytes'));
+  const rewritten = sources.filter((s) => s.rewrite).length;
+  ctx.log.info({ event: 'raw.accounted', files: sources.length, rewritten, suspects: suspects.length, ms: Date.now() - started }, `byte accounting of ${sources.length} raw files: ${suspects.length} to read end to end${rewritten ? `, ${rewritten} rewritten with \n line ends` : ''}`);
+  for (const { read_index, returned, long_line } of suspects) {
+    const s = sources[Number(read_index)];
+    const scan = await scanFile(ctx, date, s, { stopAtLongLine: true });
+    if (scan.longLine) throw longLineError(ctx, date, s.file, scan.longLine);
+    if (long_line !== null) throw longLineError(ctx, date, s.file, { line: Number(long_line) });
+    // The exact count: DuckDB drops a leading byte order mark and counts a line end after a last line that has none.
+    const content = scan.bytes - (scan.bom ? 3 : 0);
+    const missingEnd = content > 0 && !scan.endsWithNewline ? 1 : 0;
+    if (Number(returned) !== content + missingEnd) {
+      const accounted = Number(returned) - (Number(returned) > 0 ? missingEnd : 0) + (scan.bom ? 3 : 0);
+      throw new BadInputError(
+        `the lines read from raw file ${ctx.services.raw.store.describe(s.file.key)} (with their line ends) account for ${accounted} of its ${scan.bytes} bytes${s.gz ? ' (uncompressed)' : ''}: part of it was not read, so nothing was published. Replace or remove the file, then rerun`,
+        { job: ctx.job, date, path: s.file.sourceFile },
+      );
+    }
+  }
 }
 
 /** Counts, the reject-rate check and staging, once dedup and the date filter (ingest_outcome.sql) ran. */

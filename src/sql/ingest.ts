@@ -3,7 +3,7 @@
  * Pure: the same spec always gives the same SQL, testable without a database.
  */
 import { sqlFile } from './sql.js';
-import { CHANNELS } from '../rules/ace.js';
+import { CHANNELS, ID_MAX_BYTES, NAME_MAX_BYTES } from '../rules/ace.js';
 
 export type FieldKind = 'id' | 'name' | 'channel' | 'timestamp';
 
@@ -76,13 +76,13 @@ function typesOf(spec: StreamSpec): string {
   return `CASE WHEN kind = 'json' AND (${fields.map((f) => `a_${f.name}`).join(' OR ')}) THEN json_transform(line, ${structure}) END`;
 }
 
-/** One field's check `s_<f>`: missing_field, invalid_value or NULL (fine), evaluated once per line. */
+/** One field's check `s_<f>`: missing_field, invalid_value or NULL (fine), evaluated once per line. Lengths are UTF-8 bytes of the unescaped value. */
 function checkOf(f: FieldSpec): string {
   const x = `x_${f.name}`;
   const notString = `a_${f.name} AND NOT starts_with(jt.${f.name}, '"')`;
   const invalid = {
-    id: `${x} = '' OR (${notString})`,
-    name: `${x} = '' OR (${notString})`,
+    id: `${x} = '' OR strlen(${x}) > ${ID_MAX_BYTES} OR (${notString})`,
+    name: `${x} = '' OR strlen(${x}) > ${NAME_MAX_BYTES} OR (${notString})`,
     channel: `${x} NOT IN (${CHANNELS.map((c) => `'${c}'`).join(', ')})`,
     timestamp: `t_${f.name} IS NULL OR NOT regexp_full_match(${x}, '${TS_RE}')`,
   }[f.kind];

@@ -9,8 +9,11 @@
 --   an id whose text could be a non-string's is parsed again, once, for the types (typed). No try():
 --   DuckDB re-evaluates a whole vector row by row when try() catches an error, and with a bad line in
 --   most vectors that tripled the cost of the read.
--- Lines the reader itself refuses (invalid UTF-8, an embedded separator, a line over 4 MiB) land in the
---   temp table ingest_reader_rejects and are added back as malformed_json by ingest_lines.sql.
+-- Lines the reader itself refuses (invalid UTF-8, an embedded separator) land in the temp table
+--   ingest_reader_rejects and are added back as malformed_json by ingest_lines.sql. It also refuses a line
+--   over 1 MiB (max_line_size counts the `\n`), which fails the job (src/runtime/ingest.ts, ingest_bytes.sql);
+--   a line longer than the buffer it would drop silently, which the byte accounting catches. A `\r` stops
+--   the strict reader: such files are rewritten with `\n` line ends first (src/runtime/rawBytes.ts).
 CREATE OR REPLACE TEMP TABLE ingest_read AS
 WITH raw AS (
   SELECT file_index::INTEGER AS read_index, line,
@@ -18,7 +21,7 @@ WITH raw AS (
     line IS NULL OR NOT regexp_matches(line, '[^ \t\r]') AS blank
   FROM read_csv(getvariable('ingest_paths'), columns = {'line': 'VARCHAR'}, header = false, auto_detect = false,
                 delim = E'\x01\x02', quote = '', escape = '', new_line = '\n',
-                max_line_size = 4194304, buffer_size = 33554432, store_rejects = true,
+                max_line_size = 1048577, buffer_size = 33554432, store_rejects = true,
                 rejects_table = 'ingest_reader_rejects', rejects_scan = 'ingest_reader_scans')
 ), parsed AS (
   SELECT read_index, line, blank,

@@ -338,12 +338,15 @@ describe('rejects', () => {
     expect((await query<{ line_number: string; reason: string }>(lake, rejectsSql(D))).map((x) => [x.line_number, x.reason])).toEqual([['2', 'malformed_json']]);
   });
 
-  // BUG: a file with CRLF line ends (JSON allows \r as whitespace) makes DuckDB's line reader fail,
-  // so the whole job fails as "cannot read raw file" instead of reading the lines.
-  test.failing('BUG: CRLF line ends are read like LF (the \\r is JSON whitespace)', async () => {
-    writeRaw(lake, A, '2026-03-10T14', 'crlf.ndjson', [`${JSON.stringify(attempt('1', '2026-03-10T14:00:00Z'))}\r`, '\r', `${JSON.stringify(attempt('2', '2026-03-10T14:00:00Z'))}\r`]);
-    const r = await run(lake, JOB, { date: D });
-    expect(r.details).toMatchObject({ lines_read: 3, blank: 1, kept: 2 });
+  test('CRLF line ends are read like LF: same line numbers, the \\r is part of neither the line nor its JSON', async () => {
+    writeRaw(lake, A, '2026-03-10T14', 'crlf.ndjson', [`${JSON.stringify(attempt('1', '2026-03-10T14:00:00Z'))}\r`, '\r', '{"event_id": "a-bad",\r', `${JSON.stringify(attempt('2', '2026-03-10T14:00:00Z'))}\r`]);
+    const r = await run(lake, JOB, { date: D }, { maxRejectRate: 1 });
+    expect(r.details).toMatchObject({ lines_read: 4, blank: 1, rejected: 1, kept: 2 });
+    expectConservation(r.details);
+    expect((await query<Kept>(lake, keptSql(D))).map((k) => [k.event_id, k.line_number])).toEqual([['a-1', '1'], ['a-2', '4']]);
+    expect((await query<{ line_number: string; reason: string; raw_line: string }>(lake, `SELECT line_number::VARCHAR AS line_number, reason, raw_line FROM ${A}_rejects`))).toEqual([
+      { line_number: '3', reason: 'malformed_json', raw_line: '{"event_id": "a-bad",' },
+    ]);
   });
 
   test('raw_line is cut to at most 1024 bytes at a UTF-8 boundary', async () => {

@@ -24,6 +24,10 @@ interface Harness {
   store: ObjectStore;
   /** Removes what the store wrote. */
   cleanup(): Promise<void>;
+  /** Makes a folder marker for a key ending in '/': an empty folder locally, a zero-byte object with that key on S3. */
+  folderMarker(key: string): Promise<void>;
+  /** Writes an object under a key kept byte for byte (S3 only: a local folder cannot hold `a//b` or `a/./b` apart from `a/b`). */
+  putVerbatim?(key: string, body: string): Promise<void>;
 }
 
 /** Runs `fn` over `items` with at most `limit` in flight. */
@@ -109,13 +113,33 @@ function objectStoreContract(name: string, make: () => Promise<Harness>, extra?:
       const keys = ['files/run=r1/part-00001.parquet', 'files/run=r1/part-00000.parquet'];
       const locals = await store.localPaths(keys, scratch);
       expect(locals).toHaveLength(2);
-      expect(locals.every((p) => path.isAbsolute(p) && p.endsWith(keys[locals.indexOf(p)].split('/').join(path.sep)))).toBe(true);
+      expect(locals.every((p, i) => path.isAbsolute(p) && path.basename(p).endsWith(path.posix.basename(keys[i])))).toBe(true);
       expect(Buffer.compare(await fsp.readFile(locals[0]), small)).toBe(0);
       expect(Buffer.compare(await fsp.readFile(locals[1]), bytes)).toBe(0);
       expect((await store.list('files/')).map((o) => [o.key, o.size])).toEqual([
         ['files/run=r1/part-00000.parquet', bytes.length],
         ['files/run=r1/part-00001.parquet', small.length],
       ]);
+      await fsp.rm(scratch, { recursive: true, force: true });
+    });
+
+    test('list skips folder markers (keys ending in /); localPaths gives each key its own file, keeping its extension', async () => {
+      await store.writeText('mk/2026/03/03/17/a.ndjson', 'first');
+      await store.writeText('mk/2026/03/03/17/b.ndjson.gz', 'second');
+      await h.folderMarker('mk/2026/03/03/17/');
+      await h.folderMarker('mk/2026/03/03/18/');
+      const listed = (await store.list('mk/')).map((o) => o.key);
+      const verbatim = ['mk/2026/03/03/17//a.ndjson', 'mk/2026/03/03/17/./a.ndjson'];
+      if (h.putVerbatim) for (const [i, k] of verbatim.entries()) await h.putVerbatim(k, `verbatim ${i}`);
+      const keys = h.putVerbatim ? [...verbatim, 'mk/2026/03/03/17/a.ndjson', 'mk/2026/03/03/17/b.ndjson.gz'] : ['mk/2026/03/03/17/a.ndjson', 'mk/2026/03/03/17/b.ndjson.gz'];
+      expect(listed).toEqual(['mk/2026/03/03/17/a.ndjson', 'mk/2026/03/03/17/b.ndjson.gz']);
+      expect((await store.list('mk/')).map((o) => o.key)).toEqual([...keys].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b))));
+      const scratch = await store.scratchDir(`contract-mk-${crypto.randomBytes(4).toString('hex')}`);
+      const locals = await store.localPaths(keys, scratch);
+      expect(new Set(locals).size).toBe(keys.length);
+      expect(locals[keys.indexOf('mk/2026/03/03/17/b.ndjson.gz')].endsWith('.gz')).toBe(true);
+      const bodies = await Promise.all(locals.map((p) => fsp.readFile(p, 'utf8')));
+      expect(bodies).toEqual(h.putVerbatim ? ['verbatim 0', 'verbatim 1', 'first', 'second'] : ['first', 'second']);
       await fsp.rm(scratch, { recursive: true, force: true });
     });
 
@@ -237,6 +261,7 @@ objectStoreContract('local', async () => {
   return {
     store,
     cleanup: () => fsp.rm(root, { recursive: true, force: true }),
+    folderMarker: async (key) => void (await fsp.mkdir(path.join(root, key), { recursive: true })),
   };
 });
 
@@ -270,8 +295,11 @@ objectStoreContract(
     client = new S3Client({ endpoint: `http://127.0.0.1:${port}`, forcePathStyle: true, region: 'us-east-1' });
     await client.send(new CreateBucketCommand({ Bucket: BUCKET }));
     const store = new S3ObjectStore(BUCKET, 'lake/root', client);
+    const put = async (key: string, body: string) => void (await client!.send(new PutObjectCommand({ Bucket: BUCKET, Key: `lake/root/${key}`, Body: body })));
     return {
       store,
+      folderMarker: (key) => put(key, ''),
+      putVerbatim: put,
       // The server outlives this block (the specifics below use it); it is stopped in the top-level afterAll.
       cleanup: async () => {},
     };

@@ -155,10 +155,11 @@ describe('case 8: hostile input', () => {
       badLines.map((_l, i) => [lookalikes.length + i + 1, 'invalid_value', 'customer_id']));
   });
 
-  test('a line over 1 MiB: valid JSON with a huge extra field is kept; an invalid one is malformed_json with raw_line cut to 1024 bytes', async () => {
-    const huge = 'x'.repeat(1_200_000);
-    const validLong = JSON.stringify({ ...good('long'), blob: huge });
-    const invalidLong = `{${body('longbad')}, "blob": "${huge}`;
+  test('a line of exactly 1 MiB is read (kept when valid, malformed_json with raw_line cut to 1024 bytes when not); one byte more fails the job naming the file and line', async () => {
+    const pad = (line: string, to: number) => line.replace(/"blob": ?"/, (m) => `${m}${'x'.repeat(to - Buffer.byteLength(line))}`);
+    const validLong = pad(JSON.stringify({ ...good('long'), blob: '' }), 1024 * 1024);
+    const invalidLong = pad(`{${body('longbad')}, "blob": "`, 1024 * 1024);
+    expect([Buffer.byteLength(validLong), Buffer.byteLength(invalidLong)]).toEqual([1024 * 1024, 1024 * 1024]);
     writeRaw(lake, A, '2026-03-10T14', 'long.ndjson', [g('before'), validLong, invalidLong, g('after')]);
     const r = await run(lake, JOB, { date: D }, { maxRejectRate: 1 });
     expectConservation(r.details);
@@ -171,6 +172,12 @@ describe('case 8: hostile input', () => {
     const [rj] = await rejects();
     expect([rj.line, rj.reason]).toEqual([3, 'malformed_json']);
     expect(Buffer.byteLength(rj.raw_line)).toBe(1024);
+
+    writeRaw(lake, A, '2026-03-10T15', 'longer.ndjson', [g('x1'), pad(JSON.stringify({ ...good('longer'), blob: '' }), 1024 * 1024 + 1)]);
+    const err = await runFailing(lake, JOB, { date: D, flags: { force: true } }, { maxRejectRate: 1 });
+    expect(err.message).toContain('line 2 of raw file ');
+    expect(err.message).toContain('raw/notification_attempted/2026/03/10/15/longer.ndjson is 1048577 bytes, over the 1 MiB');
+    expect(pointer(lake, A, 'dt', D)!.runId).toBe(r.runId);
   });
 
   test('an empty file and a blank-only file: nothing kept, nothing rejected, the job succeeds', async () => {

@@ -4,6 +4,7 @@
  * path-style addressing is forced when ACE_S3_FORCE_PATH_STYLE=true, and credentials come only
  * from the SDK's default provider chain.
  */
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import os from 'node:os';
@@ -53,6 +54,17 @@ async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T, i: number
   return out;
 }
 
+/**
+ * A downloaded key's file name: a digest of the whole key, so keys that differ only by `//` or `./`
+ * (distinct S3 objects that one path would merge) never share a file, then the key's last part, so
+ * the name keeps its extension (DuckDB reads `.gz` by it) and stays readable.
+ */
+export function scratchName(key: string): string {
+  const digest = crypto.createHash('sha256').update(key).digest('hex').slice(0, 32);
+  const base = (key.split('/').pop() ?? '').replace(/[^A-Za-z0-9._=-]/g, '_').slice(-100);
+  return `${digest}-${base}`;
+}
+
 export class S3ObjectStore implements ObjectStore {
   private readonly client: S3Client;
   private readonly prefix: string;
@@ -96,7 +108,8 @@ export class S3ObjectStore implements ObjectStore {
           new ListObjectsV2Command({ Bucket: this.bucket, Prefix: fullPrefix, ContinuationToken: token }),
         );
         for (const o of page.Contents ?? []) {
-          if (!o.Key || !o.Key.startsWith(fullPrefix)) continue;
+          // A key ending in '/' is a folder marker (what the S3 console's "Create folder" writes), not a file.
+          if (!o.Key || !o.Key.startsWith(fullPrefix) || o.Key.endsWith('/')) continue;
           out.push({ key: this.relKey(o.Key), size: o.Size ?? 0, version: o.ETag ?? '' });
         }
         token = page.IsTruncated ? page.NextContinuationToken : undefined;
@@ -148,12 +161,10 @@ export class S3ObjectStore implements ObjectStore {
   }
 
   async localPaths(keys: string[], scratchDir: string): Promise<string[]> {
+    await fsp.mkdir(scratchDir, { recursive: true });
     return mapLimit(keys, DOWNLOAD_CONCURRENCY, async (key) => {
-      const target = path.resolve(scratchDir, ...key.split('/'));
-      const root = path.resolve(scratchDir);
-      if (!target.startsWith(root + path.sep)) throw new StorageError(`key ${key} escapes the scratch folder ${root}`, { path: key });
+      const target = path.join(scratchDir, scratchName(key));
       try {
-        await fsp.mkdir(path.dirname(target), { recursive: true });
         const res = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.fullKey(key) }));
         if (!res.Body) throw new Error('empty response body');
         const body = res.Body as NodeJS.ReadableStream;
