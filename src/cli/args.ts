@@ -1,5 +1,5 @@
 /** Pure argv validation shared by the CLIs: strict patterns before any value is used. */
-import type { Command } from 'commander';
+import { CommanderError, type Command } from 'commander';
 import { UsageError } from '../errors.js';
 import type { ShardMode } from '../runtime/ingest.js';
 import { BillingMonth, BusinessDate, parseBillingMonth, parseBusinessDate } from '../time/time.js';
@@ -45,6 +45,8 @@ export function parseArgs(program: Command, argv: string[] = process.argv): Comm
   try {
     program.parse(argv);
   } catch (err) {
+    // --help printed the help (the image's default command): that is a success, not a usage error.
+    if (err instanceof CommanderError && (err.code === 'commander.helpDisplayed' || err.code === 'commander.version')) process.exit(0);
     throw new UsageError((err as Error).message.replace(/^error: /, ''));
   }
   return program;
