@@ -192,9 +192,9 @@ run "compute_least_privilege" {
   assert {
     condition = alltrue([
       for td in concat(values(aws_ecs_task_definition.job), [aws_ecs_task_definition.gc]) : (
-        jsondecode(td.container_definitions)[0].readonlyRootFilesystem == true &&
+        try(jsondecode(td.container_definitions)[0].readonlyRootFilesystem, false) == true &&
         [for v in td.volume : v.name] == ["scratch"] && alltrue([for v in td.volume : v.host_path == null]) &&
-        jsondecode(td.container_definitions)[0].mountPoints == [{ sourceVolume = "scratch", containerPath = "/scratch", readOnly = false }] &&
+        try(jsondecode(td.container_definitions)[0].mountPoints, []) == [{ sourceVolume = "scratch", containerPath = "/scratch", readOnly = false }] &&
         alltrue([
           for k, v in { TMPDIR = "/scratch", ACE_SCRATCH_DIR = "/scratch/ace-unit", ACE_DUCKDB_TEMP_DIR = "/scratch/duckdb" } :
           contains(jsondecode(td.container_definitions)[0].environment, { name = k, value = v })
