@@ -295,6 +295,23 @@ run "compute_least_privilege" {
     error_message = "every job gets the Glue catalog, the Athena workgroup and the raw, lake and export roots"
   }
 
+  # Read-only root filesystem: the scratch volume (task storage) at /scratch is the only writable place,
+  # and every temporary file of the code (scratch root, DuckDB spill, TMPDIR) points there.
+  assert {
+    condition = alltrue([
+      for td in concat(values(aws_ecs_task_definition.job), [aws_ecs_task_definition.gc]) : (
+        try(jsondecode(td.container_definitions)[0].readonlyRootFilesystem, false) == true &&
+        [for v in td.volume : v.name] == ["scratch"] && alltrue([for v in td.volume : v.host_path == null]) &&
+        try(jsondecode(td.container_definitions)[0].mountPoints, []) == [{ sourceVolume = "scratch", containerPath = "/scratch", readOnly = false }] &&
+        alltrue([
+          for k, v in { TMPDIR = "/scratch", ACE_SCRATCH_DIR = "/scratch/ace-unit", ACE_DUCKDB_TEMP_DIR = "/scratch/duckdb" } :
+          contains(jsondecode(td.container_definitions)[0].environment, { name = k, value = v })
+        ])
+      )
+    ])
+    error_message = "every task definition (jobs and gc) has a read-only root filesystem and a writable scratch volume at /scratch that TMPDIR, ACE_SCRATCH_DIR and ACE_DUCKDB_TEMP_DIR point into"
+  }
+
   # No role (jobs and gc) holds a wildcard action; a * resource only where the API has no resource
   # (Redshift Data API statements, limited to the caller's own statements by a condition).
   assert {

@@ -49,7 +49,7 @@ export function parseArgs(program: Command, argv: string[] = process.argv): Comm
   try {
     program.parse(argv);
   } catch (err) {
-    if (err instanceof CommanderError && err.code === 'commander.helpDisplayed') throw new HelpShown();
+    if (err instanceof CommanderError && (err.code === 'commander.helpDisplayed' || err.code === 'commander.version')) throw new HelpShown();
     throw new UsageError((err as Error).message.replace(/^error: /, ''));
   }
   return program;

@@ -150,7 +150,7 @@ describe('structural checks (hcl2json)', () => {
     expect(text).toContain('"${var.lake_prefix}/_scratch/"');
     expect(text).not.toContain('PutObjectTagging');
     const gc = readFileSync(join(mod('compute'), 'gc.tf'), 'utf8');
-    expect(gc).toContain('entryPoint = ["node", "dist/src/cli/gc.js"]');
+    expect(gc).toMatch(/entryPoint\s+= \["node", "dist\/src\/cli\/gc\.js"\]/);
     expect(locals(compute).gc).toBeDefined();
   });
 
@@ -359,9 +359,9 @@ describe('.ci/run', () => {
 
 describe('Dockerfile', () => {
   const text = readFileSync(join(ROOT, 'Dockerfile'), 'utf8');
-  test('multi-stage on Node 24, production deps only, non-root, the job CLI as entrypoint', () => {
+  test('multi-stage on Node 24 pinned by digest, production deps only, non-root, the job CLI as entrypoint', () => {
     expect(text.match(/^FROM /gm)?.length).toBeGreaterThanOrEqual(2);
-    expect(text).toMatch(/ARG NODE_IMAGE=node:24/);
+    expect(text).toMatch(/^ARG NODE_IMAGE=node:24-bookworm-slim@sha256:[0-9a-f]{64}$/m);
     expect(text).toContain('npm run build');
     expect(text).toMatch(/npm ci --omit=dev/);
     expect(text).toMatch(/^USER node$/m);

@@ -93,14 +93,20 @@ resource "aws_ecs_task_definition" "gc" {
     cpu_architecture        = "X86_64"
   }
 
+  volume {
+    name = local.scratch.volume
+  }
+
   container_definitions = jsonencode([{
-    name       = "gc"
-    image      = var.image
-    essential  = true
-    entryPoint = ["node", "dist/src/cli/gc.js"]
-    command    = ["--retention-hours", tostring(var.gc_retention_hours)]
+    name                   = "gc"
+    image                  = var.image
+    essential              = true
+    entryPoint             = ["node", "dist/src/cli/gc.js"]
+    command                = ["--retention-hours", tostring(var.gc_retention_hours)]
+    readonlyRootFilesystem = true
+    mountPoints            = [{ sourceVolume = local.scratch.volume, containerPath = local.scratch.path, readOnly = false }]
     environment = [
-      for k, v in local.common_environment : { name = k, value = v }
+      for k, v in merge(local.common_environment, local.scratch.environment) : { name = k, value = v }
     ]
     logConfiguration = {
       logDriver = "awslogs"

@@ -102,4 +102,17 @@ locals {
 
   # npm run gc (src/cli/gc.ts), scheduled daily by modules/scheduling: not a job of the graph.
   gc = { cpu = 512, memory = 2048, ephemeral_gib = 21 }
+
+  # Every container (jobs and gc) runs with readonlyRootFilesystem: its only writable place is this
+  # volume on the task's ephemeral storage, at the Dockerfile's VOLUME /scratch (owned by its node user).
+  # The variables point every temporary file there (src/config/config.ts: scratch root, DuckDB spill).
+  scratch = {
+    volume = "scratch"
+    path   = "/scratch"
+    environment = {
+      TMPDIR              = "/scratch"
+      ACE_SCRATCH_DIR     = "/scratch/ace-unit"
+      ACE_DUCKDB_TEMP_DIR = "/scratch/duckdb"
+    }
+  }
 }

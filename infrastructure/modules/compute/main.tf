@@ -403,14 +403,20 @@ resource "aws_ecs_task_definition" "job" {
     cpu_architecture        = "X86_64"
   }
 
+  volume {
+    name = local.scratch.volume
+  }
+
   container_definitions = jsonencode([{
     name      = "job" # CONTAINER_NAME in src/graph/stepfunctions.ts
     image     = var.image
     essential = true
     # ENTRYPOINT is the job CLI; the state machine overrides the command with [job, --date|--month, value].
-    command = [each.key, "--help"]
+    command                = [each.key, "--help"]
+    readonlyRootFilesystem = true
+    mountPoints            = [{ sourceVolume = local.scratch.volume, containerPath = local.scratch.path, readOnly = false }]
     environment = [
-      for k, v in merge(local.common_environment, each.value.warehouse ? local.warehouse_environment : {}) : { name = k, value = v }
+      for k, v in merge(local.common_environment, local.scratch.environment, each.value.warehouse ? local.warehouse_environment : {}) : { name = k, value = v }
     ]
     logConfiguration = {
       logDriver = "awslogs"
