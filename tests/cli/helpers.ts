@@ -28,7 +28,7 @@ export function bash(lake: string, script: string, env: Record<string, string> =
     cwd: REPO,
     encoding: 'utf8',
     maxBuffer: 64 * 1024 * 1024,
-    timeout: 120_000,
+    timeout: 900_000,
     env: {
       PATH: process.env.PATH ?? '',
       HOME: process.env.HOME ?? '',

@@ -192,7 +192,7 @@ describe('demo month through S3 (fauxqs) is byte-identical to the local run', ()
       runOn({ ...common, ACE_LAKE_ROOT: `s3://${BUCKET}/lake`, ACE_DUCKDB_TEMP_DIR: path.join(tmp, 'duckdb-s3') }),
     ]);
     process.stderr.write(`s3-month: ${rawFiles.length} raw files; local run ${local.seconds.toFixed(1)} s, S3 run ${s3.seconds.toFixed(1)} s\n`);
-  }, 300_000);
+  });
 
   afterAll(async () => {
     client?.destroy();

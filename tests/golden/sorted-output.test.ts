@@ -31,7 +31,7 @@ beforeAll(async () => {
   }
   await run(lake, 'outcome_experience_lookup_daily', { date: D });
   await run(lake, 'ace_unit_calc_daily', { date: D });
-}, 180_000);
+});
 afterAll(async () => {
   await closeLake(lake);
 });

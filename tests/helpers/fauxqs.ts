@@ -24,7 +24,7 @@ export async function startFauxqs(): Promise<Fauxqs> {
   const port = await new Promise<number>((resolve, reject) => {
     let out = '';
     let err = '';
-    const timer = setTimeout(() => reject(new Error(`fauxqs did not start in 15s: ${err}`)), 15000);
+    const timer = setTimeout(() => reject(new Error(`fauxqs did not start in 120 s: ${err}`)), 120_000);
     child.stdout.on('data', (d: Buffer) => {
       out += d.toString();
       const m = /FAUXQS_READY (\d+)/.exec(out);

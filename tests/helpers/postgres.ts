@@ -24,7 +24,7 @@ export async function freePort(): Promise<number> {
   });
 }
 
-export async function startPostgres(timeoutMs = 90_000): Promise<PgServer> {
+export async function startPostgres(timeoutMs = 300_000): Promise<PgServer> {
   const parent = fs.mkdtempSync(path.join(os.tmpdir(), 'ace-pg-'));
   // As root the server runs as the `postgres` user (pg-server.mjs), which must be able to enter this folder.
   fs.chmodSync(parent, 0o755);
@@ -39,7 +39,7 @@ export async function startPostgres(timeoutMs = 90_000): Promise<PgServer> {
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const cleanup = async () => {
     child.stdin!.end();
-    const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+    const timer = setTimeout(() => child.kill('SIGKILL'), 120_000);
     await exited;
     clearTimeout(timer);
     fs.rmSync(parent, { recursive: true, force: true });

@@ -88,7 +88,7 @@ describe('the compiled output runs with node alone', () => {
     if (r.status !== 0) throw new Error(`the Dockerfile's build step failed: ${r.stdout}\n${r.stderr}`);
     // From here on only dist/ and the dependencies: no src/, no tsconfig, as in the image.
     for (const f of ['src', 'jobs', 'tsconfig.json', 'tsconfig.build.json']) fs.rmSync(path.join(work, f), { recursive: true });
-  }, 300_000);
+  });
   afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
 
   test('node dist/src/cli/job.js --help lists the jobs; gc.js --help answers', () => {

@@ -16,7 +16,7 @@ export function cli(lake: Lake, cliName: string, args: string[], env: Record<str
   return spawnSync(TSX, [path.join(REPO, `src/cli/${cliName}.ts`), ...args], {
     cwd: REPO,
     encoding: 'utf8',
-    timeout: 60_000,
+    timeout: 900_000,
     env: {
       PATH: process.env.PATH ?? '',
       HOME: process.env.HOME ?? '',

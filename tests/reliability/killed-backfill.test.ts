@@ -16,7 +16,6 @@ import { TABLES } from '../../src/rules/tables';
 import { Lake, query } from '../helpers/lake';
 import { REPO } from './helpers';
 
-jest.setTimeout(15 * 60_000);
 
 const TSX = path.join(REPO, 'node_modules/.bin/tsx');
 const FROM = '2026-03-01';

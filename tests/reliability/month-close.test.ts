@@ -43,7 +43,7 @@ beforeAll(async () => {
   await run(lake, 'ace_unit_calc_daily', { date: LAST });
   // Version 1 on the 1st of the month, not final (the schedule's monthly run).
   await runGraph(lake.services, MONTHLY_GRAPH, { month: M });
-}, 300_000);
+});
 afterAll(async () => {
   await closeLake(lake);
 });

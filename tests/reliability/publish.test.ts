@@ -84,7 +84,7 @@ describe('concurrent runs of the same job and date', () => {
   };
   /** Waits until a newer run is running or, if it was quicker than the held run, has already published. */
   const newerMarker = async (than: string) => {
-    for (let i = 0; i < 600; i++) {
+    for (let i = 0; i < 60_000; i++) {
       const ids = markers();
       const published = publishedRun();
       if (ids.some((id) => id > than) || (published !== null && published > than)) return;
@@ -106,7 +106,7 @@ describe('concurrent runs of the same job and date', () => {
     const services = withStore(new HoldOlder(lake.services.store));
     const olderP = runJob(services, JOBS[JOB], { date: D });
     // Identify the older run by its running marker, then start the newer one.
-    for (let i = 0; i < 500 && !olderId; i++) {
+    for (let i = 0; i < 60_000 && !olderId; i++) {
       const ids = markers();
       if (ids.length > 0) olderId = ids[0];
       else await new Promise((r) => setTimeout(r, 5));

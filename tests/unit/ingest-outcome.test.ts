@@ -134,4 +134,4 @@ test('property: the outcome does not depend on the key hash, for every stream, v
   );
   c.closeSync();
   db.closeSync();
-}, 60_000);
+});

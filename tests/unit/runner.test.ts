@@ -57,7 +57,7 @@ test('a job listed before its dependency waits for it without holding the only s
   expect(r.most()).toBe(1);
   expect(r.events.indexOf('start ace_unit_calc_daily')).toBeGreaterThan(r.events.indexOf('end notification_attempted_daily'));
   expect(results.map((x) => x.job)).toEqual(['ace_unit_calc_daily', 'dim_customer_daily', 'notification_attempted_daily']);
-}, 10_000); // a deadlock would hang: fail fast
+}, 120_000); // a deadlock would hang: fail (the bound is generous for a busy machine)
 
 test('after a failed job no job starts, and the error names the failed job', async () => {
   const r = recorder(['notification_attempted_daily']);
