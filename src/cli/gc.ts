@@ -17,7 +17,7 @@ cliMain(async () => {
     throw new UsageError(`gc: --retention-hours ${o.retentionHours} is under ${MIN_RETENTION_HOURS} hour and could remove the files of a run still being written or read; use ${MIN_RETENTION_HOURS} or more (default 168)`);
   }
   return withServices(async (services, _config, log) => {
-    const r = await collectGarbage(services.store, Number(o.retentionHours), new Date(), !!o.dryRun);
+    const r = await collectGarbage(services.store, Number(o.retentionHours), new Date(), !!o.dryRun, (message) => log.warn({ event: 'state.unreadable' }, message));
     log.info({ event: 'gc.done', removed: r.removed.length, kept: r.kept }, `${o.dryRun ? 'would remove' : 'removed'} ${r.removed.length} unreachable objects or folders, kept ${r.kept} run folders`);
     print(`${JSON.stringify({ removed: r.removed, kept: r.kept, dryRun: !!o.dryRun })}\n`);
     return 0;

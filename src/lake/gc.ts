@@ -14,6 +14,7 @@
 import { ObjectStore } from './objectStore.js';
 import { runStartedAt, STALE_MS } from './coordination.js';
 import { UsageError } from '../errors.js';
+import { readJson, readState } from './json.js';
 
 export interface GcResult {
   removed: string[];
@@ -51,7 +52,7 @@ function supersededAt(p: Partition): Map<string, string | null> {
 }
 
 /** Removes unreachable versions older than `retentionHours` (at least 1); `dryRun` only lists them. */
-export async function collectGarbage(store: ObjectStore, retentionHours: number, now = new Date(), dryRun = false): Promise<GcResult> {
+export async function collectGarbage(store: ObjectStore, retentionHours: number, now = new Date(), dryRun = false, warn: (message: string) => void = () => undefined): Promise<GcResult> {
   if (!(retentionHours >= MIN_RETENTION_HOURS)) {
     throw new UsageError(`gc: --retention-hours ${retentionHours} is under ${MIN_RETENTION_HOURS} hour and could remove the files of a run still being written or read; use ${MIN_RETENTION_HOURS} or more (default 168)`);
   }
@@ -63,7 +64,9 @@ export async function collectGarbage(store: ObjectStore, retentionHours: number,
   // Runs that may still be going: a running marker whose run started within STALE_MS (the same test
   // the run coordinator uses; an older marker is a killed run's).
   const live = new Set<string>();
-  const liveJobDates = new Set<string>();
+  // Jobs with a live run keep every shard folder of theirs: a shard's marker is `<date>@shard-k-of-n`
+  // and the calc's is its month, so the marker does not say which `_shards/<job>/<date>/` it writes.
+  const liveJobs = new Set<string>();
   const markers: { key: string; runId: string }[] = [];
   for (const o of await store.list('_state/running/')) {
     const parts = o.key.slice('_state/running/'.length).split('/');
@@ -72,7 +75,7 @@ export async function collectGarbage(store: ObjectStore, retentionHours: number,
     markers.push({ key: o.key, runId });
     if (started === null || started.getTime() > now.getTime() - STALE_MS) {
       live.add(runId);
-      if (parts.length === 3) liveJobDates.add(`${parts[0]}/${parts[1]}`);
+      if (parts.length === 3) liveJobs.add(parts[0]);
     }
   }
 
@@ -87,7 +90,7 @@ export async function collectGarbage(store: ObjectStore, retentionHours: number,
     if (parts.length < 4) continue;
     const folder = parts.slice(0, 3).join('/');
     if (parts.length === 4 && parts[3] === '_current.json') {
-      const pointer = JSON.parse((await store.readText(o.key)) ?? '{}') as { runId?: string; publishedAt?: string };
+      const pointer = (await readJson<{ runId?: string; publishedAt?: string }>(store, o.key)) ?? {};
       if (pointer.runId) partition(folder).current = { runId: pointer.runId, publishedAt: pointer.publishedAt ?? '' };
     } else if (parts.length === 5 && parts[3] === '_history') {
       const m = HISTORY_KEY.exec(parts[4]);
@@ -117,7 +120,7 @@ export async function collectGarbage(store: ObjectStore, retentionHours: number,
     }
   }
 
-  removed.push(...(await shardFolders(store, startedBeforeCutoff, liveJobDates)));
+  removed.push(...(await shardFolders(store, startedBeforeCutoff, liveJobs, warn)));
 
   for (const o of await store.list('_scratch/')) {
     const id = o.key.slice('_scratch/'.length).split('/').find((p) => runStartedAt(p) !== null);
@@ -137,12 +140,12 @@ export async function collectGarbage(store: ObjectStore, retentionHours: number,
 /**
  * Shard outputs, one `_shards/<job>/<date>/` folder at a time (every n and k of that job and date):
  * collected when it holds at least one shard `_meta.json`, every one names a run that started before
- * the cutoff, and no run of that job and date is running. A merge runs right after its shards (the
+ * the cutoff, and no run of that job is running. A merge runs right after its shards (the
  * same Step Functions execution), so such a folder was merged already or was abandoned; a late merge
  * of it fails naming the shard to rerun, and never publishes a part. A folder with no `_meta.json`
  * at all (every shard killed before finishing) cannot be dated and is kept.
  */
-async function shardFolders(store: ObjectStore, startedBeforeCutoff: (runId: string) => boolean, liveJobDates: Set<string>): Promise<string[]> {
+async function shardFolders(store: ObjectStore, startedBeforeCutoff: (runId: string) => boolean, liveJobs: Set<string>, warn: (message: string) => void): Promise<string[]> {
   const folders = new Map<string, { metas: string[] }>();
   for (const o of await store.list('_shards/')) {
     const parts = o.key.split('/');
@@ -153,15 +156,11 @@ async function shardFolders(store: ObjectStore, startedBeforeCutoff: (runId: str
   }
   const out: string[] = [];
   for (const [jobDate, f] of folders) {
-    if (f.metas.length === 0 || liveJobDates.has(jobDate)) continue;
+    if (f.metas.length === 0 || liveJobs.has(jobDate.split('/')[0])) continue;
     let old = true;
     for (const key of f.metas) {
-      let meta: { runId?: string } | null = null;
-      try {
-        meta = JSON.parse((await store.readText(key)) ?? 'null') as { runId?: string } | null;
-      } catch {
-        // An unreadable meta (a shard killed mid-write on a store without atomic writes) cannot be dated: keep.
-      }
+      // An unreadable meta cannot be dated: its folder is kept (with a warning naming it).
+      const meta = await readState<{ runId?: string }>(store, key, warn);
       if (!meta?.runId || !startedBeforeCutoff(meta.runId)) old = false;
     }
     if (old) out.push(`_shards/${jobDate}/`);

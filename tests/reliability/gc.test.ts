@@ -115,11 +115,12 @@ test('orphans (never made current) count from their run start, and are kept whil
   expect(listFiles(lake, '_scratch')).toEqual([`_scratch/${liveOrphan}/work.parquet`]);
 });
 
-test('gc collects shard outputs once every shard of the job and date is older than the retention and none of its runs is running', () => {
+test('gc collects shard outputs once every shard of the job and date is older than the retention and no run of that job is running', () => {
   const J = 'ace_unit_calc_daily';
-  const shard = (date: string, k: number, runId: string | null) => {
-    write(`_shards/${J}/${date}/n=2/k=${k}/engagements.parquet`, 'x');
-    if (runId) write(`_shards/${J}/${date}/n=2/k=${k}/_meta.json`, JSON.stringify({ runId, fingerprint: 'f' }));
+  const A = 'notification_attempted_daily';
+  const shard = (date: string, k: number, runId: string | null, job = J) => {
+    write(`_shards/${job}/${date}/n=2/k=${k}/engagements.parquet`, 'x');
+    if (runId) write(`_shards/${job}/${date}/n=2/k=${k}/_meta.json`, JSON.stringify({ runId, fingerprint: 'f' }));
   };
   // Merged or abandoned: both shards two hours old, plus a shard of an earlier split killed before its meta.
   shard('2026-03-10', 0, newRunId(ago(2 * HOUR)));
@@ -128,10 +129,11 @@ test('gc collects shard outputs once every shard of the job and date is older th
   // One shard still young: its merge may not have run yet.
   shard('2026-03-11', 0, newRunId(ago(2 * HOUR)));
   shard('2026-03-11', 1, newRunId(ago(10 * 60_000)));
-  // Old shards, but a merge of that job and date is running now.
-  shard('2026-03-12', 0, newRunId(ago(3 * HOUR)));
-  shard('2026-03-12', 1, newRunId(ago(3 * HOUR)));
-  write(`_state/running/${J}/2026-03-12/${newRunId(ago(60_000))}.json`, '{}');
+  // Old shards of another job, one of whose shard runs is running now (its marker is `<date>@shard-k-of-n`,
+  // which names no shard folder): that job's shard folders all stay.
+  shard('2026-03-12', 0, newRunId(ago(3 * HOUR)), A);
+  shard('2026-03-12', 1, newRunId(ago(3 * HOUR)), A);
+  write(`_state/running/${A}/2026-03-12@shard-0-of-2/${newRunId(ago(60_000))}.json`, '{}');
   // No meta at all: cannot be dated, kept.
   shard('2026-03-13', 0, null);
 
@@ -139,7 +141,8 @@ test('gc collects shard outputs once every shard of the job and date is older th
   expect(g.status).toBe(0);
   expect(g.removed).toEqual([`_shards/${J}/2026-03-10/`]);
   expect(listFiles(lake, `_shards/${J}/2026-03-10`)).toEqual([]);
-  for (const d of ['2026-03-11', '2026-03-12', '2026-03-13']) expect(listFiles(lake, `_shards/${J}/${d}`).length).toBeGreaterThan(0);
+  for (const d of ['2026-03-11', '2026-03-13']) expect(listFiles(lake, `_shards/${J}/${d}`).length).toBeGreaterThan(0);
+  expect(listFiles(lake, `_shards/${A}/2026-03-12`).length).toBeGreaterThan(0);
 });
 
 test('after a real sharded ingest and merge, gc removes the shard outputs and keeps the current version readable', async () => {
@@ -157,4 +160,22 @@ test('after a real sharded ingest and merge, gc removes the shard outputs and ke
   expect(r.removed).toContain(`_shards/${JOB}/${D}/`);
   expect(listFiles(lake, '_shards')).toEqual([]);
   expect(runFolders(lake, T, 'dt', D)).toEqual([merged.runId]);
+});
+
+test('an empty _current.json (an outside write) stops gc with one line naming the object, removing nothing; an unreadable shard record keeps its folder', () => {
+  const old = newRunId(ago(30 * 24 * HOUR));
+  version('2026-03-10', old, ago(30 * 24 * HOUR).toISOString());
+  write(`tables/${T}/dt=2026-03-10/_current.json`, '');
+  const g = gc(['--retention-hours', '1']);
+  expect(g.status).toBe(1);
+  expect(g.stderr).not.toContain('Unexpected end of JSON input');
+  expect(g.stderr).toMatch(/cannot read .*tables\/notification_attempted\/dt=2026-03-10\/_current\.json: it is empty/);
+  expect(runFolders(lake, T, 'dt', '2026-03-10')).toEqual([old]);
+
+  fs.rmSync(path.join(lake.root, 'tables'), { recursive: true });
+  write('_shards/ace_unit_calc_daily/2026-03-10/n=2/k=0/_meta.json', '');
+  const s = gc(['--retention-hours', '1']);
+  expect(s.status).toBe(0);
+  expect(s.removed).toEqual([]);
+  expect(s.stderr).toMatch(/_shards\/ace_unit_calc_daily\/2026-03-10\/n=2\/k=0\/_meta\.json.*treated as absent/);
 });
