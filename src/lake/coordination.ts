@@ -220,8 +220,10 @@ export class RunCoordinator {
       // Release only our own lock: one taken over by another run stays theirs.
       const current = await this.store.readVersioned(key).catch(() => null);
       if (current && (current.etag === held.etag || this.holderOf(current)?.runId === this.runId)) {
+        // A failed release must not hide the run's own result or error: the lock left behind is stale
+        // once its heartbeat stops, and the next run takes it over.
         await this.store.deleteIfMatch(key, current.etag).catch((err: unknown) => {
-          if (!(err instanceof PreconditionFailedError)) throw err;
+          if (!(err instanceof PreconditionFailedError)) this.warn(`could not release the publish lock ${this.store.describe(key)} (${(err as Error).message}); the next run takes it over once it is stale`);
         });
       }
     }

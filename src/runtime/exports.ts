@@ -184,7 +184,7 @@ async function refuseUnclosableMonth(ctx: JobContext, month: BillingMonth, allow
     fixes.push(`rebuild the named dates with \`npm run pipeline -- restate --month ${month}\``);
   }
   if (blockers.some((b) => b.state === 'partial' || b.job === 'dim_customer_daily')) fixes.push(`run \`npm run pipeline -- daily --date ${last}\``);
-  fixes.push(`then close it again (in production: the daily state machine with those dates and ${last}, then the month close)`);
+  fixes.push(`then close it again (in production: rebuild those dates with the daily state machine, then run the month close once a scheduled daily run has succeeded after them)`);
   throw new NotReadyError(
     `refusing to mark ${month} final: ${blockers.map(describeBlocker).join('; ')}. Nothing was written; ${fixes.join(', ')}`,
     { job: ctx.job, month },

@@ -293,7 +293,8 @@ describe('buildspec.yml', () => {
   });
 
   test('the build runs on the pinned Node 24 (.ci/node24), the line the image runs', () => {
-    expect(spec.phases.install[0]).toBe('export PATH="$(.ci/node24):$PATH"');
+    expect(spec.phases.install[0]).toBe('NODE24_BIN="$(.ci/node24)" && export PATH="$NODE24_BIN:$PATH"');
+    expect(spec.phases.install[1]).toMatch(/^node --version \| grep -q '\^v24\\\.' && /);
     const node24 = readFileSync(join(ROOT, '.ci/node24'), 'utf8');
     expect(node24).toMatch(/^NODE24_VERSION="24\.\d+\.\d+"$/m);
     expect(node24).toMatch(/^NODE24_INTEGRITY="sha512-[A-Za-z0-9+/]{86}=="$/m);
