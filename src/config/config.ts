@@ -95,7 +95,7 @@ export function parseWarehouseUrl(value: string): WarehouseLocation {
 }
 
 /** Query parameters of a connection URL that carry a credential (`password`, `sslpassword`, `token`…). */
-const SECRET_PARAM = /pass|pwd|secret|token/i;
+export const SECRET_PARAM = /pass|pwd|secret|token/i;
 
 /**
  * A connection URL safe for messages, logs and the run ledger: parsed (WHATWG URL, as pg reads it), the

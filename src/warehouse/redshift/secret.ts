@@ -5,7 +5,7 @@
  * production); the secret then only supplies the user and password. Nothing here logs or prints them.
  */
 import { ConfigError } from '../../errors.js';
-import { WarehouseLocation, redactUrl } from '../../config/config.js';
+import { SECRET_PARAM, WarehouseLocation, redactUrl } from '../../config/config.js';
 
 interface SecretFields {
   username?: unknown;
@@ -58,7 +58,7 @@ export function warehouseUrlFromSecret(secret: string, arn: string, baseUrl: str
 function carriesPassword(value: string): boolean {
   try {
     const url = new URL(value);
-    return url.password !== '' || [...url.searchParams.keys()].some((k) => /pass|pwd/i.test(k));
+    return url.password !== '' || [...url.searchParams.keys()].some((k) => SECRET_PARAM.test(k));
   } catch {
     return false;
   }
