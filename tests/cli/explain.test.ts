@@ -1,0 +1,144 @@
+/**
+ * `npm run explain` through the real CLI, on a small generated lake (2 dates of March 2026, exported
+ * partial) plus hand-written CRLF raw files: every raw line it prints is read back here from the raw
+ * file itself (gunzip, split on '\n', the '\r' of a CRLF line end dropped) and compared byte for byte.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import zlib from 'node:zlib';
+import { bash, cliCommand, emptyLake } from './helpers';
+import { parseCsvObjects } from '../helpers/csv';
+import { attempt, delivery } from '../helpers/lake';
+
+const MONTH = '2026-03';
+
+/** Line n (1-based) of a raw file, as bytes, read independently of src/. */
+function rawLineBytes(lake: string, sourceFile: string, n: number): Buffer {
+  let bytes = fs.readFileSync(path.join(lake, sourceFile));
+  if (sourceFile.endsWith('.gz')) bytes = zlib.gunzipSync(bytes);
+  const lines: Buffer[] = [];
+  let start = 0;
+  for (let i = bytes.indexOf(10); i !== -1; i = bytes.indexOf(10, start)) {
+    lines.push(bytes.subarray(start, i));
+    start = i + 1;
+  }
+  if (start < bytes.length) lines.push(bytes.subarray(start));
+  const line = lines[n - 1];
+  return line[line.length - 1] === 13 ? line.subarray(0, line.length - 1) : line;
+}
+
+/** A plain raw file with CRLF line ends. */
+function writeCrlf(lake: string, stream: string, hour: string, file: string, lines: object[]): string {
+  const rel = `raw/${stream}/${hour}/${file}`;
+  fs.mkdirSync(path.join(lake, path.dirname(rel)), { recursive: true });
+  fs.writeFileSync(path.join(lake, rel), lines.map((l) => `${JSON.stringify(l)}\r\n`).join(''));
+  return rel;
+}
+
+interface Evidence {
+  event_id: string;
+  source_file: string;
+  line_number: number;
+  raw_line: string;
+  [k: string]: unknown;
+}
+interface Explained {
+  unit: Record<string, unknown>;
+  export: { version: number; row: Record<string, string> };
+  audit: Record<string, unknown>;
+  engagement: Record<string, unknown>;
+  delivery: Evidence;
+  attempt: Evidence;
+}
+
+describe('npm run explain', () => {
+  let lake: string;
+  const sh = (args: string[]) => bash(lake, cliCommand('explain', ['--month', MONTH, ...args]));
+  const ok = (script: string) => {
+    const r = bash(lake, script);
+    if (r.status !== 0) throw new Error(`${script} exited ${r.status}: ${r.stderr.slice(-2000)}`);
+    return r.stdout;
+  };
+  const explainJson = (client: string, customer: string, extra: string[] = []): Explained => {
+    const r = sh(['--client', client, '--customer', customer, '--format', 'json', ...extra]);
+    if (r.status !== 0) throw new Error(`explain exited ${r.status}: ${r.stderr}`);
+    return JSON.parse(r.stdout) as Explained;
+  };
+  const exportRow = (client: string) =>
+    parseCsvObjects(fs.readFileSync(path.join(lake, `exports/ace_unit_monthly_output/billing_month=${MONTH}/ace_units_${MONTH}.csv`), 'utf8')).find((r) => r.client_id === client);
+  let unit: { client_id: string; customer_id: string };
+
+  beforeAll(() => {
+    lake = emptyLake();
+    ok(cliCommand('generate', ['--root', lake, '--from', '2026-02-27', '--to', '2026-03-03', '--events-per-day', '40', '--seed', '7']));
+    // A CRLF producer: the unit's attempt on line 2, its delivery on line 1 (2026-03-02, ET afternoon).
+    writeCrlf(lake, 'notification_attempted', '2026/03/02/15', 'crlf-attempts.json', [
+      attempt('crlf-other', '2026-03-02T15:01:00.000Z', { client_id: 'c01' }),
+      attempt('crlf', '2026-03-02T15:02:00.000Z', { client_id: 'c01', customer_id: 'u-crlf' }),
+    ]);
+    writeCrlf(lake, 'notification_delivered', '2026/03/02/15', 'crlf-deliveries.json', [delivery('crlf', '2026-03-02T15:03:00.000Z')]);
+    ok(cliCommand('pipeline', ['daily', '--from', '2026-03-01', '--to', '2026-03-02']));
+    ok(cliCommand('pipeline', ['monthly', '--month', MONTH, '--allow-partial']));
+    const audit = JSON.parse(ok(cliCommand('query', ['--format', 'json', `select client_id, customer_id from ace_unit_audit where billing_month = '${MONTH}' and customer_id like 'u0%' order by client_id, customer_id limit 1`])));
+    unit = audit[0];
+  });
+
+  afterAll(() => fs.rmSync(lake, { recursive: true, force: true }));
+
+  test('JSON: export row, audit row, engagement, delivery and attempt; every raw line equals the raw file line, byte for byte', () => {
+    const e = explainJson(unit.client_id, unit.customer_id);
+    expect(Object.keys(e)).toEqual(['unit', 'export', 'audit', 'engagement', 'delivery', 'attempt']);
+    expect(e.export.row).toEqual(exportRow(unit.client_id));
+    expect(e.audit).toMatchObject({ billing_month: MONTH, client_id: unit.client_id, customer_id: unit.customer_id });
+    expect(e.engagement).toMatchObject({ notification_id: e.audit.first_notification_id, dt: e.audit.first_engaged_date, attempt_event_id: e.attempt.event_id });
+    expect(e.delivery).toMatchObject({ notification_id: e.audit.first_notification_id, delivered_at: e.engagement.engaged_at });
+    for (const ev of [e.delivery, e.attempt]) {
+      expect(ev.source_file).toMatch(/\.gz$/);
+      expect(Buffer.from(ev.raw_line, 'utf8').equals(rawLineBytes(lake, ev.source_file, ev.line_number))).toBe(true);
+      expect(JSON.parse(ev.raw_line).event_id).toBe(ev.event_id);
+    }
+  });
+
+  test('text: one section per link, each raw line printed exactly as it is, on its own line', () => {
+    const r = sh(['--client', unit.client_id, '--customer', unit.customer_id]);
+    expect(r.status).toBe(0);
+    const lines = r.stdout.split('\n');
+    for (const title of ['Export row', 'Audit row', 'First-touch engagement', 'Delivery', 'Attempt']) expect(lines.some((l) => l.startsWith(title))).toBe(true);
+    const e = explainJson(unit.client_id, unit.customer_id);
+    for (const ev of [e.delivery, e.attempt]) {
+      const i = lines.indexOf(`  raw line ${ev.source_file}:${ev.line_number}:`);
+      expect(i).toBeGreaterThan(0);
+      expect(Buffer.from(lines[i + 1], 'utf8').equals(rawLineBytes(lake, ev.source_file, ev.line_number))).toBe(true);
+    }
+  });
+
+  test('a CRLF raw file: the line comes back without its \\r, at the line number the ingest gave it', () => {
+    const e = explainJson('c01', 'u-crlf');
+    expect(e.attempt).toMatchObject({ event_id: 'a-crlf', source_file: 'raw/notification_attempted/2026/03/02/15/crlf-attempts.json', line_number: 2 });
+    expect(e.delivery).toMatchObject({ event_id: 'd-crlf', line_number: 1 });
+    for (const ev of [e.delivery, e.attempt]) {
+      expect(fs.readFileSync(path.join(lake, ev.source_file)).includes('\r\n')).toBe(true);
+      expect(ev.raw_line).not.toContain('\r');
+      expect(Buffer.from(ev.raw_line, 'utf8').equals(rawLineBytes(lake, ev.source_file, ev.line_number))).toBe(true);
+    }
+    const text = sh(['--client', 'c01', '--customer', 'u-crlf']).stdout;
+    expect(text).not.toContain('\r');
+    expect(text.split('\n')).toContain(e.attempt.raw_line);
+  });
+
+  test('a unit that does not exist exits 4 naming the client\'s unit count', () => {
+    const r = sh(['--client', 'c01', '--customer', 'no-such-customer']);
+    expect(r.status).toBe(4);
+    expect(r.stdout).toBe('');
+    const units = exportRow('c01')!.ace_units;
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toContain(`client c01 has ${units} units`);
+  });
+
+  test('a month that was never exported exits 4; a bad --format or --version exits 2', () => {
+    expect(bash(lake, cliCommand('explain', ['--month', '2026-04', '--client', 'c01', '--customer', 'u-crlf'])).status).toBe(4);
+    expect(sh(['--client', 'c01', '--customer', 'u-crlf', '--format', 'xml']).status).toBe(2);
+    expect(sh(['--client', 'c01', '--customer', 'u-crlf', '--version', '0']).status).toBe(2);
+    expect(sh(['--client', 'c01', '--customer', 'u-crlf', '--version', '9']).status).toBe(2);
+  });
+});
