@@ -142,9 +142,18 @@ export async function explainUnit(services: Services, req: ExplainRequest): Prom
     const [audit] = await read(TABLES.ace_unit_audit, auditPointer, 'client_id = $client AND customer_id = $customer', { client, customer });
     if (!audit) {
       const units = exportRow ? Number(exportRow.ace_units) : 0;
-      const list = `npm run query -- "select customer_id from ace_unit_audit where billing_month = '${month}' and client_id = '${client.replace(/'/g, "''")}' limit 10"`;
+      let hint = '';
+      if (req.version === undefined) {
+        const list = `npm run query -- "select customer_id from ace_unit_audit where billing_month = '${month}' and client_id = '${client.replace(/'/g, "''")}' limit 10"`;
+        if (units > 0) hint = `; list some with ${list}`;
+      } else {
+        // Say whether a later version counts it, so "not in version N" reads as a change, not a typo.
+        const now = await readPointer(store, TABLES.ace_unit_audit, month);
+        const later = now ? await read(TABLES.ace_unit_audit, now, 'client_id = $client AND customer_id = $customer', { client, customer }) : [];
+        hint = later.length > 0 ? `; the current audit counts it (explain it without --version)` : `; the current audit does not count it either`;
+      }
       throw new MissingInputError(
-        `customer ${customer} of client ${client} is not an ACE unit of the month in ${versionText}: client ${client} has ${units} unit${units === 1 ? '' : 's'} in it${units > 0 ? `; list some with ${list}` : ''}`,
+        `customer ${customer} of client ${client} is not an ACE unit of the month in ${versionText}: client ${client} has ${units} unit${units === 1 ? '' : 's'} in it${hint}`,
         { job: 'explain', month },
       );
     }

@@ -135,6 +135,29 @@ describe('npm run explain', () => {
     expect(r.stderr).toContain(`client c01 has ${units} units`);
   });
 
+  test('--version N: a unit restated into version 2 was not in version 1 (exit 4, saying so); a version-1 unit is explained from version 1\'s files', () => {
+    const before = explainJson(unit.client_id, unit.customer_id);
+    // A late attempt and delivery for a new customer of c01 on 2026-03-02, arriving inside its window.
+    writeCrlf(lake, 'notification_attempted', '2026/03/03/12', 'late.json', [attempt('late', '2026-03-02T16:00:00.000Z', { client_id: 'c01', customer_id: 'u-late' })]);
+    writeCrlf(lake, 'notification_delivered', '2026/03/03/12', 'late.json', [delivery('late', '2026-03-02T16:01:00.000Z')]);
+    ok(cliCommand('pipeline', ['restate', '--month', MONTH, '--allow-partial']));
+
+    const late = explainJson('c01', 'u-late');
+    expect(late.export.version).toBe(2);
+    expect(late.attempt).toMatchObject({ event_id: 'a-late', source_file: 'raw/notification_attempted/2026/03/03/12/late.json' });
+    const notInV1 = sh(['--client', 'c01', '--customer', 'u-late', '--version', '1']);
+    expect(notInV1.status).toBe(4);
+    const v1Units = parseCsvObjects(fs.readFileSync(path.join(lake, `exports/ace_unit_monthly_output/billing_month=${MONTH}/versions/v1/ace_units_${MONTH}.csv`), 'utf8')).find((r) => r.client_id === 'c01')!.ace_units;
+    expect(notInV1.stderr).toContain(`export version 1 (current: 2): client c01 has ${v1Units} units in it; the current audit counts it`);
+    expect(Number(exportRow('c01')!.ace_units)).toBe(Number(v1Units) + 1);
+
+    const v1 = explainJson(unit.client_id, unit.customer_id, ['--version', '1']);
+    expect(v1.export.version).toBe(1);
+    expect(v1.export.row).toEqual(before.export.row);
+    expect(v1.audit.run_id).toBe(before.audit.run_id);
+    for (const ev of [v1.delivery, v1.attempt]) expect(Buffer.from(ev.raw_line, 'utf8').equals(rawLineBytes(lake, ev.source_file, ev.line_number))).toBe(true);
+  });
+
   test('a month that was never exported exits 4; a bad --format or --version exits 2', () => {
     expect(bash(lake, cliCommand('explain', ['--month', '2026-04', '--client', 'c01', '--customer', 'u-crlf'])).status).toBe(4);
     expect(sh(['--client', 'c01', '--customer', 'u-crlf', '--format', 'xml']).status).toBe(2);
