@@ -67,6 +67,8 @@ describe('npm run explain', () => {
   const exportRow = (client: string) =>
     parseCsvObjects(fs.readFileSync(path.join(lake, `exports/ace_unit_monthly_output/billing_month=${MONTH}/ace_units_${MONTH}.csv`), 'utf8')).find((r) => r.client_id === client);
   let unit: { client_id: string; customer_id: string };
+  /** The JSON explanation of `unit`, taken once. */
+  let explained: Explained;
 
   beforeAll(() => {
     lake = emptyLake();
@@ -81,12 +83,13 @@ describe('npm run explain', () => {
     ok(cliCommand('pipeline', ['monthly', '--month', MONTH, '--allow-partial']));
     const audit = JSON.parse(ok(cliCommand('query', ['--format', 'json', `select client_id, customer_id from ace_unit_audit where billing_month = '${MONTH}' and customer_id like 'u0%' order by client_id, customer_id limit 1`])));
     unit = audit[0];
+    explained = explainJson(unit.client_id, unit.customer_id);
   });
 
   afterAll(() => fs.rmSync(lake, { recursive: true, force: true }));
 
   test('JSON: export row, audit row, engagement, delivery and attempt; every raw line equals the raw file line, byte for byte', () => {
-    const e = explainJson(unit.client_id, unit.customer_id);
+    const e = explained;
     expect(Object.keys(e)).toEqual(['unit', 'export', 'audit', 'engagement', 'delivery', 'attempt']);
     expect(e.export.row).toEqual(exportRow(unit.client_id));
     expect(e.audit).toMatchObject({ billing_month: MONTH, client_id: unit.client_id, customer_id: unit.customer_id });
@@ -104,7 +107,7 @@ describe('npm run explain', () => {
     expect(r.status).toBe(0);
     const lines = r.stdout.split('\n');
     for (const title of ['Export row', 'Audit row', 'First-touch engagement', 'Delivery', 'Attempt']) expect(lines.some((l) => l.startsWith(title))).toBe(true);
-    const e = explainJson(unit.client_id, unit.customer_id);
+    const e = explained;
     for (const ev of [e.delivery, e.attempt]) {
       const i = lines.indexOf(`  raw line ${ev.source_file}:${ev.line_number}:`);
       expect(i).toBeGreaterThan(0);
@@ -136,7 +139,7 @@ describe('npm run explain', () => {
   });
 
   test('--version N: a unit restated into version 2 was not in version 1 (exit 4, saying so); a version-1 unit is explained from version 1\'s files', () => {
-    const before = explainJson(unit.client_id, unit.customer_id);
+    const before = explained;
     // A late attempt and delivery for a new customer of c01 on 2026-03-02, arriving inside its window.
     writeCrlf(lake, 'notification_attempted', '2026/03/03/12', 'late.json', [attempt('late', '2026-03-02T16:00:00.000Z', { client_id: 'c01', customer_id: 'u-late' })]);
     writeCrlf(lake, 'notification_delivered', '2026/03/03/12', 'late.json', [delivery('late', '2026-03-02T16:01:00.000Z')]);
