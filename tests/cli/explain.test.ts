@@ -159,6 +159,11 @@ describe('npm run explain', () => {
     expect(v1.export.row).toEqual(before.export.row);
     expect(v1.audit.run_id).toBe(before.audit.run_id);
     for (const ev of [v1.delivery, v1.attempt]) expect(Buffer.from(ev.raw_line, 'utf8').equals(rawLineBytes(lake, ev.source_file, ev.line_number))).toBe(true);
+
+    // The audit rebuilt after the last export: the explanation says the export counted an older audit.
+    ok(cliCommand('job', ['ace_unit_calc_daily', '--date', '2026-03-02', '--force']));
+    const newer = explainJson('c01', 'u-late');
+    expect(newer.unit.notes).toEqual([expect.stringContaining('is newer than the one export version 2 counted')]);
   });
 
   test('a month that was never exported exits 4; a bad --format or --version exits 2', () => {
