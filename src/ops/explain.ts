@@ -6,6 +6,7 @@
  * Current: the partitions the pointers name (what the catalog's views read). `version`: the audit
  * version export version N was built from, and the dt partitions that were current when it was written.
  */
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { MissingInputError, UsageError } from '../errors.js';
@@ -70,8 +71,18 @@ interface Basis {
   partition(def: TableDef, date: BusinessDate): Promise<Pointer | null>;
 }
 
+/**
+ * With ACE_CUSTOMER_ID_KEY the tables hold HMAC-SHA256(key, customer_id) (docs/security.md): a raw id
+ * given on the command line is looked up by its pseudonym; a pseudonym (64 hex characters) as is.
+ */
+export function customerKeyOf(customer: string, key: string | null): string {
+  if (key === null || /^[0-9a-f]{64}$/.test(customer)) return customer;
+  return crypto.createHmac('sha256', key).update(customer, 'utf8').digest('hex');
+}
+
 export async function explainUnit(services: Services, req: ExplainRequest): Promise<Explanation> {
-  const { month, client, customer } = req;
+  const { month, client } = req;
+  const customer = customerKeyOf(req.customer, services.config.customerIdKey);
   const store = services.store;
   const prefix = `${EXPORT_JOB}/billing_month=${month}`;
   const current = await readJson<Manifest>(services.exportStore, `${prefix}/_manifest.json`);
@@ -89,6 +100,7 @@ export async function explainUnit(services: Services, req: ExplainRequest): Prom
   }
   const version = manifest.version;
   const notes: string[] = [];
+  if (customer !== req.customer) notes.push(`customer ${req.customer} is ${customer} in the tables (pseudonymised with ACE_CUSTOMER_ID_KEY)`);
 
   const scratchRoot = services.config.scratchRoot;
   fs.mkdirSync(scratchRoot, { recursive: true });
@@ -153,7 +165,7 @@ export async function explainUnit(services: Services, req: ExplainRequest): Prom
         hint = later.length > 0 ? `; the current audit counts it (explain it without --version)` : `; the current audit does not count it either`;
       }
       throw new MissingInputError(
-        `customer ${customer} of client ${client} is not an ACE unit of the month in ${versionText}: client ${client} has ${units} unit${units === 1 ? '' : 's'} in it${hint}`,
+        `customer ${req.customer}${customer !== req.customer ? ` (pseudonym ${customer})` : ''} of client ${client} is not an ACE unit of the month in ${versionText}: client ${client} has ${units} unit${units === 1 ? '' : 's'} in it${hint}`,
         { job: 'explain', month },
       );
     }

@@ -173,3 +173,35 @@ describe('npm run explain', () => {
     expect(sh(['--client', 'c01', '--customer', 'u-crlf', '--version', '9']).status).toBe(2);
   });
 });
+
+describe('npm run explain with pseudonymised customer ids (ACE_CUSTOMER_ID_KEY)', () => {
+  let lake: string;
+  const env = { ACE_CUSTOMER_ID_KEY: 'k'.repeat(40) };
+  const run = (name: string, args: string[]) => bash(lake, cliCommand(name, args), env);
+  const ok = (name: string, args: string[]) => {
+    const r = run(name, args);
+    if (r.status !== 0) throw new Error(`${name} exited ${r.status}: ${r.stderr.slice(-2000)}`);
+    return r.stdout;
+  };
+
+  beforeAll(() => {
+    lake = emptyLake();
+    ok('generate', ['--root', lake, '--from', '2026-02-28', '--to', '2026-03-02', '--events-per-day', '20', '--seed', '5']);
+    ok('pipeline', ['daily', '--date', '2026-03-01']);
+    ok('pipeline', ['monthly', '--month', MONTH, '--allow-partial']);
+  });
+
+  afterAll(() => fs.rmSync(lake, { recursive: true, force: true }));
+
+  test('the raw customer id (from the raw line) finds the unit by its pseudonym; the pseudonym works as is', () => {
+    const [unit] = JSON.parse(ok('query', ['--format', 'json', `select client_id, customer_id from ace_unit_audit order by client_id, customer_id limit 1`])) as { client_id: string; customer_id: string }[];
+    expect(unit.customer_id).toMatch(/^[0-9a-f]{64}$/);
+    const byPseudonym = JSON.parse(ok('explain', ['--month', MONTH, '--client', unit.client_id, '--customer', unit.customer_id, '--format', 'json'])) as Explained;
+    expect(byPseudonym.unit.notes).toEqual([]);
+    const rawId = JSON.parse(byPseudonym.attempt.raw_line).customer_id as string;
+    expect(rawId).not.toBe(unit.customer_id);
+    const byRawId = JSON.parse(ok('explain', ['--month', MONTH, '--client', unit.client_id, '--customer', rawId, '--format', 'json'])) as Explained;
+    expect(byRawId.audit).toEqual(byPseudonym.audit);
+    expect(byRawId.unit.notes).toEqual([`customer ${rawId} is ${unit.customer_id} in the tables (pseudonymised with ACE_CUSTOMER_ID_KEY)`]);
+  });
+});
