@@ -17,6 +17,8 @@ import { cliMain, withServices } from './main.js';
 import { print } from './output.js';
 import { requireMonth, parseArgs } from './args.js';
 import { formatRows } from './format.js';
+import { readPointer } from '../lake/publish.js';
+import { TABLES } from '../rules/tables.js';
 
 cliMain(async () => {
   const program = new Command('demo')
@@ -64,7 +66,14 @@ cliMain(async () => {
       print(`\nACE units for ${month} (${((Date.now() - started) / 1000).toFixed(1)} s for ${datesBetween(addDays(first, -3), last).length} daily runs and the monthly exports)\n\n`);
       print(formatRows(rows, 'table'));
       print(`\nExports:\n  ${services.exportStore.describe(exportKey)}\n  ${services.exportStore.describe(financeKey)}\n`);
-      print(`Explore: npm run query -- "select * from ace_unit_audit limit 10"${process.env.ACE_LAKE_ROOT === path.resolve('lake') ? '' : ` (with ACE_LAKE_ROOT=${root})`}\n`);
+      const env = process.env.ACE_LAKE_ROOT === path.resolve('lake') ? '' : ` (with ACE_LAKE_ROOT=${root})`;
+      print(`Explore: npm run query -- "select * from ace_unit_audit limit 10"${env}\n`);
+      // A real unit of the month (the first client's first customer), so the command can be pasted as is.
+      const auditFiles = (await readPointer(services.store, TABLES.ace_unit_audit, month))?.files ?? [];
+      const [unit] = auditFiles.length
+        ? await db.all<{ client_id: string; customer_id: string }>(`SELECT client_id, customer_id FROM read_parquet($f) ORDER BY client_id, customer_id LIMIT 1`, { f: await services.store.localPaths(auditFiles, root) })
+        : [];
+      if (unit) print(`Explain one unit, down to its raw lines: npm run explain -- --month ${month} --client ${unit.client_id} --customer ${unit.customer_id}${env}\n`);
     } finally {
       db.close();
     }

@@ -7,10 +7,12 @@
  * March, the monthly graph) runs in-process on each lake through openServices(loadConfig(env)), and
  * the two lakes' results are compared. Nothing reaches the network beyond the loopback interface.
  */
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import zlib from 'node:zlib';
 import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { generate } from '../../src/gen/generator';
 import { loadConfig } from '../../src/config/config';
@@ -26,6 +28,7 @@ import { S3ObjectStore } from '../../src/lake/s3/s3ObjectStore';
 import { addDays, datesBetween, firstDayOf, lastDayOf, BillingMonth } from '../../src/time/time';
 import { Fauxqs, startFauxqs } from '../helpers/fauxqs';
 
+const ROOT = path.resolve(__dirname, '../..');
 const BUCKET = 'ace-e2e-month';
 const MONTH = '2026-03' as BillingMonth;
 const EVENTS_PER_DAY = 60;
@@ -256,6 +259,29 @@ describe('demo month through S3 (fauxqs) is byte-identical to the local run', ()
     expect(s3.auditRows).toBe(local.auditRows);
     expect(s3.audit).toEqual(local.audit);
     expect(s3.agg).toEqual(local.agg);
+  });
+
+  test('npm run explain over the S3 lake (raw lines read back through S3) gives the local lake\'s evidence, byte for byte', () => {
+    const unit = (local.audit as { client_id: string; customer_id: string }[])[0];
+    const explain = (lakeRoot: string) => {
+      const r = spawnSync(path.join(ROOT, 'node_modules/.bin/tsx'), [path.join(ROOT, 'src/cli/explain.ts'), '--month', MONTH, '--client', unit.client_id, '--customer', unit.customer_id, '--format', 'json'], {
+        cwd: ROOT,
+        encoding: 'utf8',
+        env: { ...process.env, TZ: 'UTC', LOG_FORMAT: 'json', ACE_LAKE_ROOT: lakeRoot, ACE_WAREHOUSE_URL: `file://${path.join(gen, 'warehouse', 'dim_customer.csv')}`, ACE_DUCKDB_TEMP_DIR: path.join(tmp, 'duckdb-explain') },
+      });
+      if (r.status !== 0) throw new Error(`explain on ${lakeRoot} exited ${r.status}: ${r.stderr}`);
+      return JSON.parse(r.stdout) as Record<'export' | 'audit' | 'delivery' | 'attempt', Record<string, unknown>>;
+    };
+    const [onS3, onLocal] = [explain(`s3://${BUCKET}/lake`), explain(localLake)];
+    expect(onS3.export.row).toEqual(onLocal.export.row);
+    for (const k of ['delivery', 'attempt'] as const) {
+      const pick = (e: Record<string, unknown>) => ({ event_id: e.event_id, source_file: e.source_file, line_number: e.line_number, raw_line: e.raw_line });
+      expect(pick(onS3[k])).toEqual(pick(onLocal[k]));
+      let bytes = fs.readFileSync(path.join(gen, String(onS3[k].source_file)));
+      if (String(onS3[k].source_file).endsWith('.gz')) bytes = zlib.gunzipSync(bytes);
+      const line = bytes.toString('utf8').split('\n')[Number(onS3[k].line_number) - 1].replace(/\r$/, '');
+      expect(Buffer.from(String(onS3[k].raw_line), 'utf8').equals(Buffer.from(line, 'utf8'))).toBe(true);
+    }
   });
 
   test('the run ledger (runs) records the same runs on both lakes, all succeeded', () => {
