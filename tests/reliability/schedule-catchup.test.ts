@@ -5,37 +5,19 @@
  * writes too). A run that fails leaves the state as it was, so the next one plans the same dates again.
  * ACE_NOW sets the scheduled run's clock.
  */
-import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Lake, makeLake, closeLake, writeRaw, attempt, delivery, experienceConfig, writeWarehouseCsv, pointer } from '../helpers/lake';
 import { DAILY_STATE_KEY, dailyRunState } from '../../src/graph/schedule';
 import { BusinessDate } from '../../src/time/time';
-import { REPO } from './helpers';
+import { cli } from './helpers';
 
 let lake: Lake;
 const statePath = () => path.join(lake.root, DAILY_STATE_KEY);
 const readState = () => JSON.parse(fs.readFileSync(statePath(), 'utf8'));
 
-/** The scheduled form through the real CLI: up to 35 jobs in one process, so a longer timeout than cli(). */
-function scheduledRun(now: string) {
-  return spawnSync(path.join(REPO, 'node_modules/.bin/tsx'), [path.join(REPO, 'src/cli/pipeline.ts'), 'daily'], {
-    cwd: REPO,
-    encoding: 'utf8',
-    timeout: 900_000,
-    env: {
-      PATH: process.env.PATH ?? '',
-      HOME: process.env.HOME ?? '',
-      TMPDIR: process.env.TMPDIR ?? '/tmp',
-      TZ: 'UTC',
-      ACE_LAKE_ROOT: lake.root,
-      ACE_DUCKDB_MEMORY_LIMIT: '512MB',
-      ACE_DUCKDB_TEMP_DIR: path.join(lake.root, '_duckdb_tmp'),
-      LOG_FORMAT: 'json',
-      ACE_NOW: now,
-    },
-  });
-}
+/** The scheduled form through the real CLI, at the instant `now` (ACE_NOW). */
+const scheduledRun = (now: string) => cli(lake, 'pipeline', ['daily'], { ACE_NOW: now });
 /** The `schedule.dates` log events (JSON logs go to stderr). */
 const plannedDates = (stderr: string) =>
   stderr
