@@ -4,8 +4,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
-export const REPO = path.resolve(__dirname, '../..');
-const TSX = path.join(REPO, 'node_modules/.bin/tsx');
+import { REPO, TSX, cliEnv } from '../reliability/helpers';
+
+export { REPO };
 
 /** A fresh empty lake folder (the query CLI needs no tables for table-less SQL). */
 export function emptyLake(): string {
@@ -29,17 +30,7 @@ export function bash(lake: string, script: string, env: Record<string, string> =
     encoding: 'utf8',
     maxBuffer: 64 * 1024 * 1024,
     timeout: 900_000,
-    env: {
-      PATH: process.env.PATH ?? '',
-      HOME: process.env.HOME ?? '',
-      TMPDIR: process.env.TMPDIR ?? '/tmp',
-      TZ: 'UTC',
-      ACE_LAKE_ROOT: lake,
-      ACE_DUCKDB_MEMORY_LIMIT: '512MB',
-      ACE_DUCKDB_TEMP_DIR: path.join(lake, '_duckdb_tmp'),
-      LOG_FORMAT: 'json',
-      ...env,
-    },
+    env: cliEnv(lake, env),
   });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }

@@ -9,7 +9,22 @@ import { Lake, query } from '../helpers/lake';
 import { ObjectInfo, ObjectStore } from '../../src/lake/objectStore';
 
 export const REPO = path.resolve(__dirname, '../..');
-const TSX = path.join(REPO, 'node_modules/.bin/tsx');
+export const TSX = path.join(REPO, 'node_modules/.bin/tsx');
+
+/** The environment a spawned CLI gets in tests: the lake at `root`, UTC, JSON logs, a small DuckDB; `extra` on top. */
+export function cliEnv(root: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  return {
+    PATH: process.env.PATH ?? '',
+    HOME: process.env.HOME ?? '',
+    TMPDIR: process.env.TMPDIR ?? '/tmp',
+    TZ: 'UTC',
+    ACE_LAKE_ROOT: root,
+    ACE_DUCKDB_MEMORY_LIMIT: '512MB',
+    ACE_DUCKDB_TEMP_DIR: path.join(root, '_duckdb_tmp'),
+    LOG_FORMAT: 'json',
+    ...extra,
+  };
+}
 
 /** Runs `tsx src/cli/<cli>.ts args…` with the lake as ACE_LAKE_ROOT (JSON logs); never throws. */
 export function cli(lake: Lake, cliName: string, args: string[], env: Record<string, string> = {}): SpawnSyncReturns<string> {
@@ -17,17 +32,7 @@ export function cli(lake: Lake, cliName: string, args: string[], env: Record<str
     cwd: REPO,
     encoding: 'utf8',
     timeout: 900_000,
-    env: {
-      PATH: process.env.PATH ?? '',
-      HOME: process.env.HOME ?? '',
-      TMPDIR: process.env.TMPDIR ?? '/tmp',
-      TZ: 'UTC',
-      ACE_LAKE_ROOT: lake.root,
-      ACE_DUCKDB_MEMORY_LIMIT: '512MB',
-      ACE_DUCKDB_TEMP_DIR: path.join(lake.root, '_duckdb_tmp'),
-      LOG_FORMAT: 'json',
-      ...env,
-    },
+    env: cliEnv(lake.root, env),
   });
 }
 

@@ -14,10 +14,10 @@ import { silentLogger } from '../../src/log';
 import { openServices } from '../../src/runtime/services';
 import { TABLES } from '../../src/rules/tables';
 import { Lake, query } from '../helpers/lake';
-import { REPO } from './helpers';
+import { mulberry32 } from '../../src/gen/prng';
+import { REPO, TSX, cliEnv } from './helpers';
 
 
-const TSX = path.join(REPO, 'node_modules/.bin/tsx');
 const FROM = '2026-03-01';
 const TO = '2026-03-04';
 const MONTH = '2026-03';
@@ -25,29 +25,7 @@ const DATES = 4;
 const KILLS = 10;
 const SEED = Number(process.env.ACE_KILL_SEED ?? 1613);
 
-/** mulberry32: a small seeded PRNG, so a failing sequence of kill moments can be replayed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-const envFor = (root: string): NodeJS.ProcessEnv => ({
-  PATH: process.env.PATH ?? '',
-  HOME: process.env.HOME ?? '',
-  TMPDIR: process.env.TMPDIR ?? '/tmp',
-  TZ: 'UTC',
-  ACE_LAKE_ROOT: root,
-  ACE_DUCKDB_MEMORY_LIMIT: '512MB',
-  ACE_DUCKDB_TEMP_DIR: path.join(root, '_duckdb_tmp'),
-  ACE_MAX_REJECT_RATE: '0.05',
-  LOG_FORMAT: 'json',
-});
+const envFor = (root: string): NodeJS.ProcessEnv => cliEnv(root, { ACE_MAX_REJECT_RATE: '0.05' });
 
 interface Outcome {
   code: number | null;
@@ -144,7 +122,7 @@ test(`a backfill SIGKILLed at ${KILLS} random moments and resumed with the same 
   ok(await pipeline(reference, ['monthly', '--month', MONTH, '--allow-partial']), 'the reference monthly run');
 
   const killedLake = copyOf('killed');
-  const next = rng(SEED);
+  const next = mulberry32(SEED); // seeded, so a failing sequence of kill moments can be replayed
   const history: string[] = [];
   let completed = false;
   // Spread each kill over the time the remaining dates should take, so that most kills land before the end.
