@@ -14,7 +14,7 @@ import path from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { loadConfig } from '../src/config/config.js';
 import { renderIngestCounts, renderIngestKept, renderIngestLines, renderIngestOutcome, renderIngestRead, renderIngestRejects } from '../src/sql/ingest.js';
-import { ATTEMPTED, DELIVERED } from '../src/runtime/streams.js';
+import { ATTEMPTED, DELIVERED } from '../src/rules/streams.js';
 import { loadSql } from '../src/sql/sql.js';
 import { BusinessDate, ownedHours, readHours, tooLateBefore, windowOf } from '../src/time/time.js';
 import { windowFiles } from './run.js';

@@ -1,16 +1,20 @@
 /** dim_customer_daily --date D: copies the warehouse dim_customer into `dim_customer/snapshot_date=D`. */
-import { JobDefinition } from '../src/runtime/job.js';
+import { defineJob } from '../src/run/job.js';
 import { BadInputError, WarehouseError } from '../src/errors.js';
 import { TABLES } from '../src/rules/tables.js';
 import { sqlFile } from '../src/sql/sql.js';
 import { openConfiguredWarehouse } from '../src/warehouse/open.js';
 
-export const dimCustomerDaily: JobDefinition = {
+export const dimCustomerDaily = defineJob({
   name: 'dim_customer_daily',
   period: 'date',
   description: 'Snapshot the warehouse dim_customer table into dim_customer/snapshot_date=D',
-  async run(ctx) {
-    const date = ctx.period.date!;
+  outputs: [TABLES.dim_customer],
+  shardable: false,
+  // The warehouse table has no version to compare: every run copies it.
+  inputs: async () => ({ fingerprint: null }),
+  async build(ctx) {
+    const date = ctx.periodValue;
     const warehouse = await openConfiguredWarehouse(ctx.config, { store: ctx.store, runId: ctx.runId, scratch: ctx.scratch, log: ctx.log });
     const loaded = await warehouse.loadDimCustomer(ctx.db, 'wh_dim_customer');
     const dups = await ctx.db.all<{ client_id: string | null; n: number }>(
@@ -32,4 +36,4 @@ export const dimCustomerDaily: JobDefinition = {
     const staged = await ctx.stage(TABLES.dim_customer, date, sqlFile('dim_customer'), { run_id: ctx.runId, dt: date });
     return { rows: staged.rows, details: { source: warehouse.describe(), loaded } };
   },
-};
+});

@@ -1,6 +1,6 @@
 /** notification_attempted_daily --date D: raw attempts → `notification_attempted/dt=D` (+ rejects). */
-import { ingestJob } from '../src/runtime/ingest.js';
-import { ATTEMPTED } from '../src/runtime/streams.js';
+import { ingestJob } from './steps/ingest.js';
+import { ATTEMPTED } from '../src/rules/streams.js';
 import { TABLES } from '../src/rules/tables.js';
 import { ownedHours, readHours } from '../src/time/time.js';
 
@@ -11,4 +11,5 @@ export const notificationAttemptedDaily = ingestJob({
   table: TABLES.notification_attempted,
   rejectsTable: TABLES.notification_attempted_rejects,
   hours: (date, lateness) => ({ read: readHours(date, lateness), owned: ownedHours(date) }),
+  shardable: true,
 });

@@ -1,6 +1,6 @@
 /** notification_delivered_daily --date D: raw delivery receipts → `notification_delivered/dt=D` (+ rejects). */
-import { ingestJob } from '../src/runtime/ingest.js';
-import { DELIVERED } from '../src/runtime/streams.js';
+import { ingestJob } from './steps/ingest.js';
+import { DELIVERED } from '../src/rules/streams.js';
 import { TABLES } from '../src/rules/tables.js';
 import { ownedHours, readHours } from '../src/time/time.js';
 
@@ -11,4 +11,5 @@ export const notificationDeliveredDaily = ingestJob({
   table: TABLES.notification_delivered,
   rejectsTable: TABLES.notification_delivered_rejects,
   hours: (date, lateness) => ({ read: readHours(date, lateness), owned: ownedHours(date) }),
+  shardable: true,
 });

@@ -2,7 +2,8 @@
 import { Command, CommanderError } from 'commander';
 import { UsageError } from '../errors.js';
 import { print } from './output.js';
-import type { ShardMode } from '../runtime/ingest.js';
+import type { ShardMode } from '../run/job.js';
+import { SHARDABLE_JOBS, isJobName } from '../../jobs/index.js';
 import { BillingMonth, BusinessDate, parseBillingMonth, parseBusinessDate } from '../time/time.js';
 
 export function requireDate(value: string | undefined, flag: string, job?: string): BusinessDate {
@@ -19,13 +20,11 @@ export function requireMonth(value: string | undefined, flag: string, job?: stri
   return m;
 }
 
-/** Jobs that can split a day across tasks (`--shard k/N`, then `--merge-shards N`). */
-export const SHARDABLE_JOBS = ['notification_attempted_daily', 'notification_delivered_daily', 'ace_unit_calc_daily'];
 
 /** `--shard k/N` or `--merge-shards N` into a shard mode; undefined when neither is given. */
 export function parseShard(job: string, shard: string | undefined, merge: string | undefined): ShardMode | undefined {
   if (shard === undefined && merge === undefined) return undefined;
-  if (!SHARDABLE_JOBS.includes(job)) throw new UsageError(`${job} does not run in shards; only ${SHARDABLE_JOBS.join(', ')} do`);
+  if (!isJobName(job) || !SHARDABLE_JOBS.includes(job)) throw new UsageError(`${job} does not run in shards; only ${SHARDABLE_JOBS.join(', ')} do`);
   if (shard !== undefined && merge !== undefined) throw new UsageError('use either --shard k/N or --merge-shards N');
   if (shard !== undefined) {
     const m = /^(\d{1,4})\/(\d{1,4})$/.exec(shard);

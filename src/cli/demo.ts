@@ -9,7 +9,7 @@ import { Command } from 'commander';
 import { generate } from '../gen/generator.js';
 import { DAILY_GRAPH, MONTHLY_GRAPH } from '../graph/graph.js';
 import { runGraph } from '../graph/runner.js';
-import { runJob } from '../runtime/run.js';
+import { runJob } from '../run/run.js';
 import { JOBS } from '../../jobs/index.js';
 import { UsageError } from '../errors.js';
 import { addDays, datesBetween, firstDayOf, lastDayOf } from '../time/time.js';

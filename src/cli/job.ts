@@ -11,7 +11,7 @@ import { addDays, businessDateOf, monthOf, previousMonth } from '../time/time.js
 import { cliMain, withServices } from './main.js';
 import { print } from './output.js';
 import { parseShard, requireDate, requireMonth, parseArgs } from './args.js';
-import { runJob } from '../runtime/run.js';
+import { runJob } from '../run/run.js';
 
 cliMain(async () => {
   const program = new Command('job')

@@ -2,11 +2,11 @@
 import { Config, loadConfig } from '../config/config.js';
 import { exitCodeOf, oneLine } from '../errors.js';
 import { createLogger, Logger } from '../log.js';
-import { Services } from '../runtime/context.js';
-import { openServices } from '../runtime/services.js';
+import { Services } from '../run/context.js';
+import { openServices } from '../run/services.js';
 import { HelpShown } from './args.js';
 import { exitAfterFlush, guardOutput } from './output.js';
-import { ShutdownError, isPublishing, publishedCount, requestShutdown, shutdownMessage, shutdownRequested } from '../runtime/abort.js';
+import { ShutdownError, isPublishing, publishedCount, requestShutdown, shutdownMessage, shutdownRequested } from '../run/abort.js';
 
 /** Exit code after SIGTERM (128 + 15), what ECS and shells expect from a terminated process. */
 export const SIGTERM_EXIT_CODE = 143;
@@ -14,7 +14,7 @@ export const SIGTERM_EXIT_CODE = 143;
 /**
  * SIGTERM (ECS stopping the task) and SIGINT stop the run with nothing more published: outside a
  * publish phase the process exits at once (nothing of this run is visible yet); during one, the
- * runtime stops before its next partition (src/runtime/abort.ts). A second signal exits at once.
+ * runtime stops before its next partition (src/run/abort.ts). A second signal exits at once.
  */
 export function installShutdownHandler(exit: (code: number) => never = process.exit): void {
   const onSignal = (sig: NodeJS.Signals) => {

@@ -9,14 +9,13 @@ import { UsageError } from '../errors.js';
 import { DAILY_GRAPH, MONTHLY_GRAPH } from '../graph/graph.js';
 import { runGraph } from '../graph/runner.js';
 import { DAILY_STATE_KEY, dailyRunState, parseDailyRunState, scheduledDates } from '../graph/schedule.js';
-import { currentTime } from '../runtime/status.js';
-import { JobResult } from '../runtime/job.js';
+import { JobResult } from '../run/job.js';
 import { BusinessDate, datesBetween } from '../time/time.js';
 import { cliMain, withServices } from './main.js';
 import { print } from './output.js';
 import { requireDate, requireMonth, parseArgs, parseParallel } from './args.js';
 import { formatRows } from './format.js';
-import { restateMonth } from '../graph/restate.js';
+import { restateMonth } from '../ops/restate.js';
 import { readState } from '../lake/json.js';
 import { ObjectStore } from '../lake/objectStore.js';
 import { Logger } from '../log.js';
@@ -96,7 +95,7 @@ cliMain(async () => {
       }
     } else {
       // Every date after the last successful scheduled run's closed_through (src/graph/schedule.ts).
-      const now = currentTime();
+      const now = config.now();
       const last = parseDailyRunState(await services.store.readText(DAILY_STATE_KEY), config.latenessHours, (message) => log.warn({ event: 'state.unreadable' }, message));
       dates = scheduledDates(now, config.latenessHours, last);
       log.info({ event: 'schedule.dates', dates: dates.join(','), after: last?.closed_through ?? null }, `scheduled run: ${dates.join(', ') || 'no date'}${last ? ` (every date after ${last.closed_through}, the last successful run's closed windows)` : ''}`);

@@ -1,6 +1,6 @@
 /** `npm run status -- --month YYYY-MM [--all]`: the partitions whose inputs changed since they were built. */
 import { Command } from 'commander';
-import { monthStatus } from '../runtime/status.js';
+import { monthStatus } from '../ops/status.js';
 import { cliMain, withServices } from './main.js';
 import { print } from './output.js';
 import { requireMonth, parseArgs } from './args.js';

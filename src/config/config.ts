@@ -51,6 +51,19 @@ export interface Config {
   scratchRoot: string;
   /** ACE_CUSTOMER_ID_KEY: when set, customer_id is replaced by HMAC-SHA256(key, customer_id) at ingest. */
   customerIdKey: string | null;
+  /** ACE_WAREHOUSE_TABLE: the warehouse table dim_customer_daily copies (default dim_customer). */
+  warehouseTable: string;
+  /** ACE_EXPORT_FINAL=true: the month-close state machine's exports are final, as with --final. */
+  exportFinal: boolean;
+  /** ACE_CODE_VERSION: the build recorded in the run ledger (default: package.json's version). */
+  codeVersion: string | null;
+  /** ACE_S3_FORCE_PATH_STYLE=true: path-style S3 URLs (S3-compatible servers). */
+  s3ForcePathStyle: boolean;
+  /**
+   * Now, or ACE_NOW (an ISO-8601 instant) to rehearse a scheduled run or a month close at another
+   * moment: the scheduled daily plan and the month close's window check read the clock through it.
+   */
+  now: () => Date;
 }
 
 type Env = Record<string, string | undefined>;
@@ -217,7 +230,19 @@ export function loadConfig(env: Env = process.env): Config {
     raw: env.ACE_RAW_ROOT ? parseStoreLocation(env.ACE_RAW_ROOT, 'ACE_RAW_ROOT') : null,
     scratchRoot: scratchRoot(env),
     customerIdKey: parseCustomerIdKey(env.ACE_CUSTOMER_ID_KEY),
+    warehouseTable: env.ACE_WAREHOUSE_TABLE || 'dim_customer',
+    exportFinal: env.ACE_EXPORT_FINAL === 'true',
+    codeVersion: opt(env, 'ACE_CODE_VERSION'),
+    s3ForcePathStyle: env.ACE_S3_FORCE_PATH_STYLE === 'true',
+    now: parseNow(env.ACE_NOW),
   };
+}
+
+function parseNow(raw: string | undefined): () => Date {
+  if (raw === undefined || raw === '') return () => new Date();
+  const t = Date.parse(raw);
+  if (!/^\d{4}-\d{2}-\d{2}T/.test(raw) || Number.isNaN(t)) throw new ConfigError(`ACE_NOW=${raw} is not valid: use an ISO-8601 instant such as 2026-03-03T11:00:00Z, or unset it`);
+  return () => new Date(t);
 }
 
 /** The folder for every temporary file of a run (ACE_SCRATCH_DIR, default `<tmp>/ace-unit`). */

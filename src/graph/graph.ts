@@ -3,25 +3,10 @@
  * Step Functions definitions (src/graph/stepfunctions.ts) are both derived from these values.
  */
 
-export const DAILY_JOBS = [
-  'notification_attempted_daily',
-  'notification_delivered_daily',
-  'outcome_experience_lookup_daily',
-  'dim_customer_daily',
-  'ace_unit_calc_daily',
-] as const;
+import { JobName } from '../../jobs/index.js';
 
-export const MONTHLY_JOBS = ['ace_unit_monthly_output', 'ace_unit_monthly_outcome_experience_output'] as const;
-
-export type DailyJobName = (typeof DAILY_JOBS)[number];
-export type MonthlyJobName = (typeof MONTHLY_JOBS)[number];
-export type JobName = DailyJobName | MonthlyJobName;
-
-export const ALL_JOBS: readonly JobName[] = [...DAILY_JOBS, ...MONTHLY_JOBS];
-
-export function isJobName(name: string): name is JobName {
-  return (ALL_JOBS as readonly string[]).includes(name);
-}
+export { ALL_JOBS, isJobName } from '../../jobs/index.js';
+export type { JobName };
 
 export interface GraphNode<J extends JobName = JobName> {
   job: J;
@@ -36,7 +21,7 @@ export interface Graph<J extends JobName = JobName> {
   nodes: GraphNode<J>[];
 }
 
-export const DAILY_GRAPH: Graph<DailyJobName> = {
+export const DAILY_GRAPH: Graph = {
   name: 'daily',
   period: 'date',
   nodes: [
@@ -48,7 +33,7 @@ export const DAILY_GRAPH: Graph<DailyJobName> = {
   ],
 };
 
-export const MONTHLY_GRAPH: Graph<MonthlyJobName> = {
+export const MONTHLY_GRAPH: Graph = {
   name: 'monthly',
   period: 'month',
   nodes: [
@@ -56,6 +41,10 @@ export const MONTHLY_GRAPH: Graph<MonthlyJobName> = {
     { job: 'ace_unit_monthly_outcome_experience_output', after: [] },
   ],
 };
+
+/** The jobs of each graph, in declared order. */
+export const DAILY_JOBS: JobName[] = DAILY_GRAPH.nodes.map((n) => n.job);
+export const MONTHLY_JOBS: JobName[] = MONTHLY_GRAPH.nodes.map((n) => n.job);
 
 /** Topological levels: every job of a level depends only on jobs of earlier levels. */
 export function levelsOf<J extends JobName>(graph: Graph<J>): J[][] {

@@ -10,9 +10,9 @@
  */
 import { AceError, oneLine } from '../errors.js';
 import { JOBS } from '../../jobs/index.js';
-import { Services } from '../runtime/context.js';
-import { JobResult } from '../runtime/job.js';
-import { RunRequest, runJob } from '../runtime/run.js';
+import { Services } from '../run/context.js';
+import { JobResult } from '../run/job.js';
+import { RunRequest, runJob } from '../run/run.js';
 import { Graph, JobName } from './graph.js';
 
 export class GraphFailedError extends AceError {
@@ -63,7 +63,7 @@ export async function scheduleGraph(graph: Graph, period: string, run: (job: Job
   };
 
   await Promise.allSettled(graph.nodes.map((n) => start(n.job)));
-  const order = graph.nodes.map((n) => n.job);
+  const order: string[] = graph.nodes.map((n) => n.job);
   results.sort((a, b) => order.indexOf(a.job) - order.indexOf(b.job));
   if (firstFailure) {
     const { job, err } = firstFailure as { job: JobName; err: unknown };

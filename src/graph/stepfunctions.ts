@@ -15,7 +15,7 @@
  * date's data as `$.shard_count`. Terraform deploys daily.asl.json when shard_count is 1 and
  * daily-sharded.asl.json when it is above 1.
  */
-import { SHARDABLE_JOBS } from '../cli/args.js';
+import { SHARDABLE_JOBS } from '../../jobs/index.js';
 import { DAILY_GRAPH, MONTHLY_GRAPH, levelsOf, type Graph, type JobName } from './graph.js';
 import { DAILY_STATE_KEY, scheduledDatesSql } from './schedule.js';
 
@@ -525,7 +525,7 @@ export const MONTH_CLOSE_REFUSED = failName(MONTH_CLOSE_STEP);
  * The month close (`final: true`) refuses, before any export runs, unless the last *successful*
  * scheduled daily run had closed every date of the month (its `closed_month` ≥ month): a failed or
  * missed daily run of the 3rd leaves the last day unprocessed. Then each export job checks the lake
- * itself (src/runtime/status.ts, monthCloseBlockers: stale or missing partitions, a partial calc, an
+ * itself (jobs/steps/freshness.ts, monthCloseBlockers: stale or missing partitions, a partial calc, an
  * open window) and exits 4 instead of marking anything final. Every refusal is published to the
  * alerts topic and fails the execution (the ExecutionsFailed alarm of modules/alarms).
  */

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { StorageError, SupersededError } from '../errors.js';
 import { TableDef } from '../rules/tables.js';
 import { ObjectStore, PreconditionFailedError } from './objectStore.js';
-import { faultPoint } from '../runtime/faults.js';
+import { faultPoint } from '../faults.js';
 import type { PublishFence } from './coordination.js';
 import { parseJson, readJson } from './json.js';
 

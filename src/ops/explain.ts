@@ -15,8 +15,8 @@ import { readJson } from '../lake/json.js';
 import { Pointer, readPointer, runPrefix, versionAsOf } from '../lake/publish.js';
 import { tableSelect } from '../catalog/local/views.js';
 import { TABLES, TableDef } from '../rules/tables.js';
-import { Services } from '../runtime/context.js';
-import type { Manifest } from '../runtime/exports.js';
+import { Services } from '../run/context.js';
+import type { Manifest } from '../../jobs/steps/export.js';
 import { addDays, BillingMonth, BusinessDate } from '../time/time.js';
 import { readRawLine } from './rawLine.js';
 

@@ -8,7 +8,7 @@ import path from 'node:path';
 import zlib from 'node:zlib';
 import { Readable } from 'node:stream';
 import { MissingInputError } from '../errors.js';
-import { RawSource } from '../runtime/context.js';
+import { RawSource } from '../run/context.js';
 
 /** The landing-zone key of a row's `source_file` (`raw/<stream>/…`, relative to the lake root). */
 export function rawKey(raw: RawSource, sourceFile: string): string {

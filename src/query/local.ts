@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Db } from '../engine/duckdb.js';
 import { registerViews } from '../catalog/local/views.js';
-import { Services } from '../runtime/context.js';
+import { Services } from '../run/context.js';
 import { UsageError } from '../errors.js';
 import { QueryEngine, QueryResult } from './engine.js';
 import { checkDuckDbParse, READING_STATEMENTS, refusal } from './readonly.js';

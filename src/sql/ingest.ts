@@ -4,15 +4,8 @@
  */
 import { sqlFile } from './sql.js';
 import { CHANNELS, ID_MAX_BYTES, NAME_MAX_BYTES } from '../rules/ace.js';
-
-export type FieldKind = 'id' | 'name' | 'channel' | 'timestamp';
-
-export interface FieldSpec {
-  name: string;
-  kind: FieldKind;
-  /** Replaced by HMAC-SHA256 under ACE_CUSTOMER_ID_KEY when pseudonymisation is on. */
-  pseudonymise?: boolean;
-}
+import type { FieldSpec, StreamSpec } from '../rules/streams.js';
+export type { FieldKind, FieldSpec, StreamSpec } from '../rules/streams.js';
 
 export interface RenderOptions {
   /** Pseudonymise the marked fields with the key pads in variables ace_hmac_ipad / ace_hmac_opad. */
@@ -25,18 +18,6 @@ export interface RenderOptions {
  */
 export function hmacSql(value: string): string {
   return `sha256(unhex(getvariable('ace_hmac_opad')) || unhex(sha256(unhex(getvariable('ace_hmac_ipad')) || encode(${value}))))`;
-}
-
-export interface StreamSpec {
-  stream: 'notification_attempted' | 'notification_delivered' | 'experience_config';
-  /** Required fields in SPEC.md's order: when several are wrong, the first is named. */
-  fields: FieldSpec[];
-  /** The field whose business date places the row; null for snapshot streams (no date filter). */
-  dateField: string | null;
-  /** Dedup key; null for snapshot streams (every valid line is a row). */
-  key: string | null;
-  /** Columns readers filter on, to sort the Parquet output. */
-  orderBy: string[];
 }
 
 const TS_RE = String.raw`\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})`;

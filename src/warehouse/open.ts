@@ -8,12 +8,12 @@ import { Warehouse } from './warehouse.js';
 import { FileWarehouse } from './file/fileWarehouse.js';
 import { PostgresWarehouse } from './postgres/postgresWarehouse.js';
 
-export function openWarehouse(location: WarehouseLocation, log?: Logger): Warehouse {
+export function openWarehouse(location: WarehouseLocation, log?: Logger, tableName = 'dim_customer'): Warehouse {
   switch (location.kind) {
     case 'file':
       return new FileWarehouse(location.path);
     case 'postgres':
-      return new PostgresWarehouse(location.url, undefined, log);
+      return new PostgresWarehouse(location.url, tableName, log);
     default: {
       const never: never = location;
       throw new ConfigError(`unknown warehouse ${JSON.stringify(never)}`);
@@ -53,12 +53,12 @@ export async function openConfiguredWarehouse(config: Config, run: WarehouseRun)
       store: run.store,
       stagingPrefix: unloadStagingPrefix(run.runId),
       iamRole: config.aws.unloadIamRole,
-      tableName: process.env.ACE_WAREHOUSE_TABLE || 'dim_customer',
+      tableName: config.warehouseTable,
       scratch: path.join(run.scratch, 'warehouse'),
       log: run.log,
     });
   }
-  if (!config.aws.warehouseSecretArn) return openWarehouse(config.warehouse, run.log);
+  if (!config.aws.warehouseSecretArn) return openWarehouse(config.warehouse, run.log, config.warehouseTable);
   const [{ getSecretString }, { resolveWarehouseLocation }] = await Promise.all([import('../aws/secrets.js'), import('./redshift/secret.js')]);
-  return openWarehouse(await resolveWarehouseLocation(config.warehouse, config.aws.warehouseSecretArn, (arn) => getSecretString(arn)), run.log);
+  return openWarehouse(await resolveWarehouseLocation(config.warehouse, config.aws.warehouseSecretArn, (arn) => getSecretString(arn)), run.log, config.warehouseTable);
 }

@@ -9,7 +9,7 @@ import {
   resetShutdownState,
   shutdownRequested,
   throwIfShuttingDown,
-} from '../../src/runtime/abort';
+} from '../../src/run/abort';
 
 const CHILD = path.join(__dirname, 'fixtures', 'sigterm-child.ts');
 

@@ -17,9 +17,9 @@ import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, PutObjectC
 import { generate } from '../../src/gen/generator';
 import { loadConfig } from '../../src/config/config';
 import { silentLogger } from '../../src/log';
-import { openServices } from '../../src/runtime/services';
-import { Services } from '../../src/runtime/context';
-import { runJob } from '../../src/runtime/run';
+import { openServices } from '../../src/run/services';
+import { Services } from '../../src/run/context';
+import { runJob } from '../../src/run/run';
 import { runGraph } from '../../src/graph/runner';
 import { DAILY_GRAPH, MONTHLY_GRAPH } from '../../src/graph/graph';
 import { JOBS } from '../../jobs/index';

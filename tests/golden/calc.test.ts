@@ -7,7 +7,7 @@ import {
   Lake, makeLake, closeLake, writeRaw, run, runFailing, query, pointer, attempt, delivery, hourOf, Attempt, Delivery,
 } from '../helpers/lake';
 import { datesBetween, BusinessDate } from '../../src/time/time';
-import { JobResult } from '../../src/runtime/job';
+import { JobResult } from '../../src/run/job';
 
 const att = (a: Attempt) => writeRaw(lake, 'notification_attempted', hourOf(a.attempted_at), `${a.event_id}.ndjson`, [a]);
 const del = (d: Delivery) => writeRaw(lake, 'notification_delivered', hourOf(d.delivered_at), `${d.event_id}.ndjson`, [d]);

@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { DAILY_JOBS, MONTHLY_JOBS, type JobName } from '../../src/graph/graph';
-import { SHARDABLE_JOBS } from '../../src/cli/args';
+import { SHARDABLE_JOBS } from '../../jobs/index';
 import {
   DAILY_MAP_STATE,
   PLAN_SHARDS_STATE,

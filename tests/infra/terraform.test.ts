@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parse } from '@cdktf/hcl2json';
 import { ALL_JOBS } from '../../src/graph/graph';
-import { SHARDABLE_JOBS } from '../../src/cli/args';
+import { SHARDABLE_JOBS } from '../../jobs/index';
 
 const ROOT = resolve(__dirname, '../..');
 const STACKS = ['infrastructure', 'pipeline'] as const;

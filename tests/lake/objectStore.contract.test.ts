@@ -16,7 +16,7 @@ import { S3ObjectStore } from '../../src/lake/s3/s3ObjectStore.js';
 import { publishPartition, readPointer, Pointer } from '../../src/lake/publish.js';
 import { TABLES } from '../../src/rules/tables.js';
 import { StorageError } from '../../src/errors.js';
-import { openStore } from '../../src/runtime/services.js';
+import { openStore } from '../../src/run/services.js';
 import { Fauxqs, startFauxqs } from '../helpers/fauxqs';
 import { sent } from '../aws/sdk';
 

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { Lake, makeLake, closeLake, writeRaw, run, attempt, pointer, query } from '../helpers/lake';
 import { collectGarbage } from '../../src/lake/gc';
 import { RunCoordinator } from '../../src/lake/coordination';
-import { newRunId } from '../../src/runtime/context';
+import { newRunId } from '../../src/run/context';
 import { SupersededError } from '../../src/errors';
 import { cli, listFiles, runFolders, rowsButRunId } from './helpers';
 

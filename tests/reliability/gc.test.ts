@@ -15,7 +15,7 @@ const T = 'notification_attempted';
 const HOUR = 3_600_000;
 const ago = (ms: number) => new Date(Date.now() - ms);
 let seq = 0;
-/** A run id started at `at` (src/runtime/context.ts's format; newRunId never goes back in time, so it cannot be used here). */
+/** A run id started at `at` (src/run/context.ts's format; newRunId never goes back in time, so it cannot be used here). */
 function newRunId(at: Date): string {
   return `${at.toISOString().replace(/[-:.]/g, '')}-${(seq++).toString(16).padStart(8, '0')}`;
 }

@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { loadConfig } from '../../src/config/config';
 import { silentLogger } from '../../src/log';
-import { openServices } from '../../src/runtime/services';
+import { openServices } from '../../src/run/services';
 import { TABLES } from '../../src/rules/tables';
 import { Lake, query } from '../helpers/lake';
 import { mulberry32 } from '../../src/gen/prng';

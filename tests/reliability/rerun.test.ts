@@ -115,7 +115,7 @@ test('the run ledger: one row per run (succeeded, up_to_date) with status, finge
   expect(listFiles(lake, 'tables/runs')).toHaveLength(3);
 });
 
-// BUG: src/runtime/ledger.ts writes `$error AS error` (and `$fingerprint`) untyped: a NULL parameter
+// BUG: src/run/ledger.ts writes `$error AS error` (and `$fingerprint`) untyped: a NULL parameter
 // becomes an INTEGER column, a message a VARCHAR one. Once a failed run's file sits beside a successful
 // run's, `SELECT * FROM runs` fails with "failed to cast column "error" from type VARCHAR to INTEGER".
 test('the runs table stays queryable after a failed run, with its error', async () => {

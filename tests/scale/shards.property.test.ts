@@ -7,7 +7,7 @@
 import fc from 'fast-check';
 import { DATES, RawFileSpec, allRowsButRunId, canonicalLayout, datasetArb, isEvent, runPipeline, writeLayout } from '../helpers/arb';
 import { Lake, closeLake, makeLake, run } from '../helpers/lake';
-import { ShardMode } from '../../src/runtime/ingest';
+import { ShardMode } from '../../src/run/job';
 import { parseShard } from '../../src/cli/args';
 
 /** Splits every file into three (lines round-robin) and adds later copies: identical and conflicting. */

@@ -9,7 +9,7 @@
 import fc from 'fast-check';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { StreamSpec, renderIngestCounts, renderIngestKept, renderIngestOutcome } from '../../src/sql/ingest';
-import { ATTEMPTED, DELIVERED, EXPERIENCE_CONFIG } from '../../src/runtime/streams';
+import { ATTEMPTED, DELIVERED, EXPERIENCE_CONFIG } from '../../src/rules/streams';
 import { loadSql } from '../../src/sql/sql';
 
 const START = '2026-03-10T04:00:00Z';

@@ -2,7 +2,7 @@
 import crypto from 'node:crypto';
 import { Engine } from '../../src/engine/duckdb';
 import { hmacSql } from '../../src/sql/ingest';
-import { hmacPads } from '../../src/runtime/ingest';
+import { hmacPads } from '../../src/run/raw';
 
 describe('HMAC-SHA256 in DuckDB SQL', () => {
   let engine: Engine;

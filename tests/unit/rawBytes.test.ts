@@ -1,12 +1,12 @@
 /**
- * scanLines (src/runtime/rawBytes.ts): the exact count behind the byte accounting and the rewrite of
+ * scanLines (src/run/rawBytes.ts): the exact count behind the byte accounting and the rewrite of
  * files holding `\r`, table-driven, including a `\r\n` split across two read chunks.
  */
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import zlib from 'node:zlib';
-import { scanLines, startsWithCarriageReturns } from '../../src/runtime/rawBytes';
+import { scanLines, startsWithCarriageReturns } from '../../src/run/rawBytes';
 
 const MiB = 1024 * 1024;
 let dir: string;

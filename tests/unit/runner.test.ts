@@ -5,7 +5,7 @@
  */
 import { DAILY_GRAPH, Graph, JobName } from '../../src/graph/graph';
 import { GraphFailedError, scheduleGraph } from '../../src/graph/runner';
-import { JobResult } from '../../src/runtime/job';
+import { JobResult } from '../../src/run/job';
 import { parseParallel } from '../../src/cli/args';
 
 function recorder(fail: JobName[] = []) {

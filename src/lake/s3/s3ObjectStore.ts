@@ -75,9 +75,11 @@ export class S3ObjectStore implements ObjectStore {
     client?: S3Client,
     /** Where downloads and run scratch go (the configured ACE_SCRATCH_DIR). */
     private readonly scratchBase: string = scratchRoot(),
+    /** ACE_S3_FORCE_PATH_STYLE: path-style URLs, for S3-compatible servers. */
+    forcePathStyle = false,
   ) {
     this.prefix = prefix.replace(/^\/+|\/+$/g, '');
-    this.client = client ?? new S3Client({ forcePathStyle: process.env.ACE_S3_FORCE_PATH_STYLE === 'true' });
+    this.client = client ?? new S3Client({ forcePathStyle });
   }
 
   private fullKey(key: string): string {

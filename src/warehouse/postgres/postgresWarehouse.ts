@@ -62,7 +62,7 @@ export function dimCustomerSelect(tableName = 'dim_customer'): string {
 export class PostgresWarehouse implements Warehouse {
   constructor(
     private readonly url: string,
-    private readonly tableName = process.env.ACE_WAREHOUSE_TABLE || 'dim_customer',
+    private readonly tableName = 'dim_customer',
     private readonly log?: Logger,
   ) {}
 

@@ -11,12 +11,12 @@ import { Config } from '../config/config.js';
 import { Db, Engine, Params } from '../engine/duckdb.js';
 import { ObjectStore } from '../lake/objectStore.js';
 import { Catalog } from '../catalog/catalog.js';
-import { Pointer, StagedPartition, publishPartition, readPointer, listPointers, pointerKey } from '../lake/publish.js';
+import { Pointer, StagedPartition, publishPartition, pointerKey } from '../lake/publish.js';
 import type { LockTiming, PublishFence } from '../lake/coordination.js';
 import { TableDef } from '../rules/tables.js';
 import { Logger } from '../log.js';
-import { faultPoint } from './faults.js';
-import type { ShardMode } from './ingest.js';
+import { faultPoint } from '../faults.js';
+import { Period, ShardMode, periodValue } from './job.js';
 import { notePublished, throwIfShuttingDown } from './abort.js';
 
 /** Tables the catalog views read: publishing one of them (re)creates the views. */
@@ -75,7 +75,9 @@ export class JobContext {
 
   constructor(
     readonly job: string,
-    readonly period: { date?: string; month?: string },
+    readonly period: Period,
+    /** The tables the job declared it publishes. */
+    readonly outputs: readonly TableDef[],
     readonly runId: string,
     readonly services: Services,
     readonly db: Db,
@@ -89,6 +91,14 @@ export class JobContext {
   get store(): ObjectStore {
     return this.services.store;
   }
+  /** The period's value: `YYYY-MM-DD` or `YYYY-MM`. */
+  get periodValue(): string {
+    return periodValue(this.period);
+  }
+  /** How this task takes part in the period (single unless --shard or --merge-shards). */
+  get shard(): ShardMode {
+    return this.flags.shard ?? { kind: 'single' };
+  }
 
   /** Records a warning: logged now and kept in the run summary. */
   warn(message: string, fields: Record<string, unknown> = {}): void {
@@ -98,6 +108,7 @@ export class JobContext {
 
   /** Writes a query's rows as one zstd Parquet file in scratch and stages it as the table's partition. */
   async stage(table: TableDef, value: string, sql: string, params: Params = {}, extra: Partial<StagedPartition> = {}): Promise<StagedPartition> {
+    if (!this.outputs.includes(table)) throw new Error(`${this.job} staged ${table.name}, which it does not declare among its outputs`);
     const dir = path.join(this.scratch, `${table.name}-${value}`);
     await fsp.mkdir(dir, { recursive: true });
     const file = path.join(dir, 'part-00000.parquet');
@@ -143,29 +154,13 @@ export class JobContext {
     return this.published;
   }
 
-  /** Local Parquet paths of a partition's current version, or null when it was never published. */
-  async currentFiles(table: TableDef, value: string): Promise<{ pointer: Pointer; paths: string[] } | null> {
-    const pointer = await readPointer(this.store, table, value);
-    if (!pointer) return null;
-    return { pointer, paths: await this.store.localPaths(pointer.files, path.join(this.scratch, 'inputs')) };
-  }
-
   /**
-   * True when the partition's current version was built from exactly these inputs, so this run has
-   * nothing to do (unless --force). The fingerprint covers the inputs and the rule/config they depend on.
+   * Downloads (S3) or locates (local lake) the files of the given versions, into scratch: the only way a
+   * job reads a table's files, so what a run downloads is exactly what its build asks for.
    */
-  async isUpToDate(table: TableDef, value: string, fingerprint: string): Promise<boolean> {
-    this.fingerprint = fingerprint;
-    if (this.flags.force) return false;
-    const pointer = await readPointer(this.store, table, value);
-    if (pointer?.fingerprint !== fingerprint) return false;
-    this.log.info({ event: 'job.up_to_date', table: table.name, partition: value }, `up to date: the inputs of ${table.name} ${table.partitionKey}=${value} did not change since run ${pointer.runId} (--force reruns anyway)`);
-    return true;
-  }
-
-  /** Current pointers of all partitions of a table. */
-  async pointers(table: TableDef): Promise<Pointer[]> {
-    return listPointers(this.store, table);
+  async fetch(pointers: Pointer | (Pointer | null)[], folder = 'inputs'): Promise<string[]> {
+    const list = (Array.isArray(pointers) ? pointers : [pointers]).filter((p): p is Pointer => p !== null);
+    return this.store.localPaths(list.flatMap((p) => p.files), path.join(this.scratch, folder));
   }
 }
 

@@ -1,5 +1,25 @@
 /** The three raw streams of SPEC.md "Raw input": required fields in the table's order. */
-import { StreamSpec } from '../sql/ingest.js';
+
+export type FieldKind = 'id' | 'name' | 'channel' | 'timestamp';
+
+export interface FieldSpec {
+  name: string;
+  kind: FieldKind;
+  /** Replaced by HMAC-SHA256 under ACE_CUSTOMER_ID_KEY when pseudonymisation is on. */
+  pseudonymise?: boolean;
+}
+
+export interface StreamSpec {
+  stream: 'notification_attempted' | 'notification_delivered' | 'experience_config';
+  /** Required fields in SPEC.md's order: when several are wrong, the first is named. */
+  fields: FieldSpec[];
+  /** The field whose business date places the row; null for snapshot streams (no date filter). */
+  dateField: string | null;
+  /** Dedup key; null for snapshot streams (every valid line is a row). */
+  key: string | null;
+  /** Columns readers filter on, to sort the Parquet output. */
+  orderBy: string[];
+}
 
 export const ATTEMPTED: StreamSpec = {
   stream: 'notification_attempted',

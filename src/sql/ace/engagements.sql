@@ -1,4 +1,4 @@
--- calc_engagements: ace_engagement_daily rows for date $dt: attributed deliveries.
+-- engagements: ace_engagement_daily rows for date $dt: attributed deliveries.
 SELECT d.notification_id,
   f.first_attempt.client_id AS client_id,
   f.first_attempt.customer_id AS customer_id,

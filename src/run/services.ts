@@ -11,13 +11,13 @@ import { Logger } from '../log.js';
 import { Services } from './context.js';
 
 /** Opens an object store for a configured location. */
-export async function openStore(location: StoreLocation, variable: string, scratch?: string): Promise<ObjectStore> {
+export async function openStore(location: StoreLocation, variable: string, scratch?: string, forcePathStyle = false): Promise<ObjectStore> {
   switch (location.kind) {
     case 'local':
       return new LocalObjectStore(location.root);
     case 's3': {
       const { S3ObjectStore } = await import('../lake/s3/s3ObjectStore.js');
-      return new S3ObjectStore(location.bucket, location.prefix, undefined, scratch);
+      return new S3ObjectStore(location.bucket, location.prefix, undefined, scratch, forcePathStyle);
     }
     default: {
       const never: never = location;
@@ -47,10 +47,10 @@ export function assertLakeReadable(config: Config, job: string, needsRaw: boolea
 }
 
 export async function openServices(config: Config, log: Logger): Promise<Services> {
-  const store = await openStore(config.lake, 'ACE_LAKE_ROOT', config.scratchRoot);
-  const exportStore = await openStore(config.exports, 'ACE_EXPORT_ROOT', config.scratchRoot);
+  const store = await openStore(config.lake, 'ACE_LAKE_ROOT', config.scratchRoot, config.s3ForcePathStyle);
+  const exportStore = await openStore(config.exports, 'ACE_EXPORT_ROOT', config.scratchRoot, config.s3ForcePathStyle);
   const catalog = await openCatalog(config, store, log);
   const engine = await Engine.open({ ...config.duckdb, allowedDirectories: config.duckdb.sandbox ? allowedDirectories(config) : undefined });
-  const raw = config.raw ? { store: await openStore(config.raw, 'ACE_RAW_ROOT', config.scratchRoot), prefix: '' } : { store, prefix: 'raw/' };
+  const raw = config.raw ? { store: await openStore(config.raw, 'ACE_RAW_ROOT', config.scratchRoot, config.s3ForcePathStyle), prefix: '' } : { store, prefix: 'raw/' };
   return { config, store, exportStore, raw, catalog, engine, log };
 }

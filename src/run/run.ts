@@ -1,18 +1,20 @@
 /**
- * Runs one job for one date or month: a run id, a DuckDB connection, a scratch folder; the job's
- * recipe; then publishing what it staged under the job's publish lock (a newer concurrent run
- * supersedes this one). Every run, whatever its end, appends a row to the run ledger. Any failure
- * leaves the previously published versions current.
+ * The one sequence every job goes through, for one date or month: resolve the input pointers
+ * (`job.inputs`, nothing downloaded) → fingerprint → up-to-date check against the marker partition →
+ * build (which fetches only the files it reads and stages its outputs) → publish what it staged, under
+ * the job's publish lock (a newer concurrent run supersedes this one) → ledger. Every run, whatever its
+ * end, appends a row to the run ledger; any failure leaves the previously published versions current.
  */
 import fsp from 'node:fs/promises';
 import { AceError, SupersededError, oneLine } from '../errors.js';
 import { RunCoordinator } from '../lake/coordination.js';
-import { JobDefinition, JobResult } from './job.js';
+import { Job, JobInputs, JobOutcome, JobResult, Period, ShardMode, periodValue as valueOf } from './job.js';
 import { JobContext, Services, makeScratch, newRunId } from './context.js';
 import { assertLakeReadable } from './services.js';
 import { recordRun, registerLedgerPartition } from './ledger.js';
 import { publishing } from './abort.js';
-import type { ShardMode } from './ingest.js';
+import { readPointer } from '../lake/publish.js';
+import { BillingMonth, BusinessDate } from '../time/time.js';
 
 export interface RunRequest {
   date?: string;
@@ -21,20 +23,36 @@ export interface RunRequest {
   flags?: { force?: boolean; allowPartial?: boolean; final?: boolean; shard?: ShardMode };
 }
 
-export async function runJob(services: Services, job: JobDefinition, request: RunRequest): Promise<JobResult> {
+/** The request's period for a job of this kind (the CLI has validated the value). */
+export function periodOf(job: Pick<Job, 'period'>, request: Pick<RunRequest, 'date' | 'month'>): Period {
+  return job.period === 'date' ? { kind: 'date', date: request.date as BusinessDate } : { kind: 'month', month: request.month as BillingMonth };
+}
+
+/** Up-to-date check: the marker partition's current version was built from exactly these inputs. */
+async function upToDate(ctx: JobContext, job: Job<JobInputs>, inputs: JobInputs): Promise<JobOutcome | null> {
+  if (inputs.fingerprint === null || !job.marker || ctx.flags.force || ctx.shard.kind === 'shard') return null;
+  const { table, value } = job.marker(ctx.period);
+  const pointer = await readPointer(ctx.store, table, value);
+  if (pointer?.fingerprint !== inputs.fingerprint) return null;
+  ctx.log.info({ event: 'job.up_to_date', table: table.name, partition: value }, `up to date: the inputs of ${table.name} ${table.partitionKey}=${value} did not change since run ${pointer.runId} (--force reruns anyway)`);
+  return { ...(job.upToDate ? job.upToDate(pointer) : { rows: pointer.rows }), upToDate: true };
+}
+
+export async function runJob<I extends JobInputs>(services: Services, job: Job<I>, request: RunRequest): Promise<JobResult> {
   const runId = newRunId();
-  const period = job.period === 'date' ? { date: request.date } : { month: request.month };
-  const periodValue = (request.date ?? request.month) as string;
+  const p = periodOf(job, request);
+  const period = p.kind === 'date' ? { date: p.date } : { month: p.month };
+  const periodValue = valueOf(p);
   const log = services.log.child({ job: job.name, ...period, runId });
   const startedAt = new Date();
   assertLakeReadable(services.config, job.name, job.period === 'date');
   const db = await services.engine.connect();
   const scratch = await makeScratch(services.store, runId);
-  const ctx = new JobContext(job.name, period, runId, services, db, scratch, log);
+  const ctx = new JobContext(job.name, p, job.outputs, runId, services, db, scratch, log);
   ctx.flags = request.flags ?? {};
   // Shards of one day run side by side: each has its own lock scope; the merge uses the day's.
   const shard = request.flags?.shard;
-  const scope = (job.lockScope ? job.lockScope(periodValue) : periodValue) + (shard?.kind === 'shard' ? `@shard-${shard.k}-of-${shard.n}` : '');
+  const scope = (job.lockScope ? job.lockScope(p) : periodValue) + (shard?.kind === 'shard' ? `@shard-${shard.k}-of-${shard.n}` : '');
   const coordinator = new RunCoordinator(services.store, job.name, scope, runId, {
     timing: services.hooks?.lockTiming,
     warn: (message) => log.warn({ event: 'lock.warning' }, message),
@@ -44,7 +62,9 @@ export async function runJob(services: Services, job: JobDefinition, request: Ru
   log.info({ event: 'job.started' }, 'started');
   try {
     await coordinator.start();
-    const outcome = await job.run(ctx);
+    const inputs = await job.inputs(services, p);
+    ctx.fingerprint = inputs.fingerprint;
+    const outcome = (await upToDate(ctx, job, inputs)) ?? (await job.build(ctx, inputs));
     // The fence is checked before each pointer swap: a run whose lock was taken over publishes nothing more.
     await publishing(() => coordinator.publishExclusively((fence) => ctx.publishAll(fence)));
     result = {
@@ -86,6 +106,7 @@ export async function runJob(services: Services, job: JobDefinition, request: Ru
       outputs: result?.published ?? [],
       details: { ...(result?.details ?? {}), warnings: ctx.warnings },
       error: failure ? oneLine(failure) : null,
+      codeVersion: services.config.codeVersion,
     })
       .then(() => registerLedgerPartition(services.catalog, job.name, runId))
       .catch((err) => log.error({ event: 'ledger.failed', error: oneLine(err) }, 'could not record the run in the ledger'));

@@ -1,4 +1,4 @@
--- calc_engagement_day: rule step 1 (engagement) for one date E.
+-- engagement_day: rule step 1 (engagement) for one date E.
 -- Grain: calc_delivered_day has one row per distinct delivered notification_id on E; calc_attributed
 --   one row per such notification with its earliest attempt in [E − lookback, E].
 -- Inputs: variables calc_delivered_files (notification_delivered dt=E) and calc_attempted_files

@@ -1,4 +1,4 @@
--- calc_audit_incremental: ace_unit_audit rows of $month as of $as_of from the previous version and day D
+-- audit_incremental: ace_unit_audit rows of $month as of $as_of from the previous version and day D
 -- (see calc_incremental.sql). Same rows as calc_audit.sql over the whole month.
 SELECT $month AS billing_month,
   coalesce(p.client_id, d.client_id) AS client_id,

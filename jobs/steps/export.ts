@@ -1,22 +1,23 @@
 /**
- * The shared recipe of the two monthly exports: check the month is complete (or --allow-partial),
- * load the month's audit, agg and the lookups as of the last day, compute both exports' rows,
- * reconcile them per client, and write one CSV plus `_manifest.json` to the export store.
+ * The recipe of the two monthly exports. Inputs: the month's audit and agg versions and the snapshots
+ * of the lookups on or before the last day (pointers). Build: check the month is complete (or
+ * --allow-partial), compute both exports' rows, reconcile them per client, and stage one CSV plus
+ * `_manifest.json` for the export store.
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { NotReadyError, ReconciliationError, UsageError } from '../errors.js';
-import { TABLES, TableDef } from '../rules/tables.js';
-import { RULE_VERSION } from '../rules/ace.js';
-import { sqlFile } from '../sql/sql.js';
-import { tableSelect } from '../catalog/local/views.js';
-import { BillingMonth, BusinessDate, addDays, datesBetween, firstDayOf, lastDayOf } from '../time/time.js';
-import { Pointer, readPointer, runPrefix, versionAsOf } from '../lake/publish.js';
-import { JobContext } from './context.js';
-import { JobOutcome } from './job.js';
-import { currentTime, describeBlocker, monthCloseBlockers } from './status.js';
-import { readJson } from '../lake/json.js';
+import { NotReadyError, ReconciliationError, UsageError } from '../../src/errors.js';
+import { TABLES, TableDef } from '../../src/rules/tables.js';
+import { RULE_VERSION } from '../../src/rules/ace.js';
+import { sqlFile } from '../../src/sql/sql.js';
+import { tableSelect } from '../../src/catalog/local/views.js';
+import { BillingMonth, BusinessDate, addDays, datesBetween, firstDayOf, lastDayOf } from '../../src/time/time.js';
+import { Pointer, listPointers, readPointer, runPrefix, versionAsOf } from '../../src/lake/publish.js';
+import { JobContext } from '../../src/run/context.js';
+import { Job, JobInputs, JobOutcome, defineJob } from '../../src/run/job.js';
+import { describeBlocker, monthCloseBlockers } from './freshness.js';
+import { readJson } from '../../src/lake/json.js';
 
 export interface ExportSpec {
   /** File name stem: `ace_units` or `ace_units_by_outcome_experience`. */
@@ -44,22 +45,54 @@ export interface Manifest {
   run_id: string;
 }
 
-async function snapshotFiles(ctx: JobContext, table: TableDef, lastDay: string): Promise<{ files: string[]; runIds: string[] }> {
-  const pointers = (await ctx.pointers(table)).filter((p) => p.partitionValue <= lastDay);
-  const files = await ctx.store.localPaths(pointers.flatMap((p) => p.files), path.join(ctx.scratch, table.name));
+export interface ExportInputs extends JobInputs {
+  month: BillingMonth;
+  audit: Pointer | null;
+  agg: Pointer | null;
+  /** The snapshots of each lookup on or before the month's last day. */
+  dim: Pointer[];
+  lookup: Pointer[];
+}
+
+/** Declares a monthly export job. Exports are always built: whether a number changed is decided on the CSV. */
+export function exportJob(def: { name: string; description: string; spec: ExportSpec }): Job<ExportInputs> {
+  return defineJob<ExportInputs>({
+    name: def.name,
+    period: 'month',
+    description: def.description,
+    outputs: [],
+    shardable: false,
+    async inputs(services, p) {
+      if (p.kind !== 'month') throw new Error(`${def.name} takes a month`);
+      const last = lastDayOf(p.month);
+      const [audit, agg, dim, lookup] = await Promise.all([
+        readPointer(services.store, TABLES.ace_unit_audit, p.month),
+        readPointer(services.store, TABLES.ace_unit_agg, p.month),
+        listPointers(services.store, TABLES.dim_customer),
+        listPointers(services.store, TABLES.outcome_experience_lookup),
+      ]);
+      const onOrBefore = (ps: Pointer[]) => ps.filter((x) => x.partitionValue <= last);
+      return { fingerprint: null, month: p.month, audit, agg, dim: onOrBefore(dim), lookup: onOrBefore(lookup) };
+    },
+    build: (ctx, inputs) => runExport(ctx, def.spec, inputs),
+  });
+}
+
+async function snapshotFiles(ctx: JobContext, table: TableDef, pointers: Pointer[]): Promise<{ files: string[]; runIds: string[] }> {
+  const files = await ctx.fetch(pointers, table.name);
   return { files, runIds: pointers.map((p) => `${p.partitionValue}:${p.runId}`) };
 }
 
 /** Runs one monthly export. */
-export async function runExport(ctx: JobContext, spec: ExportSpec): Promise<JobOutcome> {
-  const month = ctx.period.month as BillingMonth;
+async function runExport(ctx: JobContext, spec: ExportSpec, inputs: ExportInputs): Promise<JobOutcome> {
+  const month = inputs.month;
   const lastDay = lastDayOf(month);
   const allowPartial = Boolean(ctx.flags.allowPartial);
-  const final = Boolean(ctx.flags.final ?? process.env.ACE_EXPORT_FINAL === 'true');
+  const final = Boolean(ctx.flags.final ?? ctx.config.exportFinal);
   if (final) await refuseUnclosableMonth(ctx, month, allowPartial);
 
-  const audit = await ctx.currentFiles(TABLES.ace_unit_audit, month);
-  const agg = await ctx.currentFiles(TABLES.ace_unit_agg, month);
+  const audit = inputs.audit && { pointer: inputs.audit, paths: await ctx.fetch(inputs.audit, 'audit') };
+  const agg = inputs.agg && { pointer: inputs.agg, paths: await ctx.fetch(inputs.agg, 'agg') };
   if (!audit || !agg) {
     throw new NotReadyError(`no ace_unit_audit/ace_unit_agg for billing_month=${month}; run the daily pipeline for the month first (npm run pipeline -- daily --from ${month}-01 --to ${lastDay})`, { job: ctx.job, month });
   }
@@ -70,8 +103,8 @@ export async function runExport(ctx: JobContext, spec: ExportSpec): Promise<JobO
   }
   if (partial) ctx.warn(`partial export: ${month} as of ${asOf}`);
 
-  const dim = await snapshotFiles(ctx, TABLES.dim_customer, lastDay);
-  const lookup = await snapshotFiles(ctx, TABLES.outcome_experience_lookup, lastDay);
+  const dim = await snapshotFiles(ctx, TABLES.dim_customer, inputs.dim);
+  const lookup = await snapshotFiles(ctx, TABLES.outcome_experience_lookup, inputs.lookup);
   if (dim.files.length === 0) ctx.warn(`no dim_customer snapshot on or before ${lastDay}: every client is reported as missing`);
   if (lookup.files.length === 0) ctx.warn(`no outcome_experience_lookup snapshot on or before ${lastDay}: every experience is reported as unmapped`);
   await ctx.db.setVariables({
@@ -174,7 +207,7 @@ export async function runExport(ctx: JobContext, spec: ExportSpec): Promise<JobO
  */
 async function refuseUnclosableMonth(ctx: JobContext, month: BillingMonth, allowPartial: boolean): Promise<void> {
   if (allowPartial) throw new UsageError(`a partial export cannot be final: use --final or --allow-partial, not both`, { job: ctx.job, month });
-  const blockers = await monthCloseBlockers(ctx.services, month, currentTime());
+  const blockers = await monthCloseBlockers(ctx.services, month, ctx.config.now());
   if (blockers.length === 0) return;
   const last = lastDayOf(month);
   const fixes: string[] = [];
@@ -210,14 +243,13 @@ async function writeUnitDiff(ctx: JobContext, month: BillingMonth, previous: Man
   // Files of the current versions, or of the versions that were current when the previous export was made.
   const filesOf = async (table: TableDef, days: BusinessDate[], asOf?: string) => {
     const pointers = await Promise.all(days.map((d) => (asOf ? versionAsOf(ctx.store, table, d, asOf) : readPointer(ctx.store, table, d))));
-    const files = pointers.flatMap((p) => p?.files ?? []);
-    return ctx.store.localPaths(files, path.join(ctx.scratch, `diff-${table.name}-${asOf ? 'old' : 'new'}`));
+    return ctx.fetch(pointers, `diff-${table.name}-${asOf ? 'old' : 'new'}`);
   };
   const placeholder = path.join(ctx.scratch, 'diff-empty.parquet');
   await ctx.db.run(`COPY (SELECT NULL::VARCHAR AS event_id, NULL::VARCHAR AS notification_id, NULL::DATE AS dt WHERE false) TO $out (FORMAT parquet)`, { out: placeholder });
   const orEmpty = (files: string[]) => (files.length > 0 ? files : [placeholder]);
   await ctx.db.setVariables({
-    diff_old_audit_files: await ctx.store.localPaths(oldManifest.files, path.join(ctx.scratch, 'diff-old-audit')),
+    diff_old_audit_files: await ctx.fetch(oldManifest, 'diff-old-audit'),
     diff_engagement_files: orEmpty(await filesOf(TABLES.ace_engagement_daily, dates)),
     diff_old_delivered_files: orEmpty(await filesOf(TABLES.notification_delivered, dates, previous.generated_at)),
     diff_old_attempted_files: orEmpty(await filesOf(TABLES.notification_attempted, attemptDates, previous.generated_at)),

@@ -1,4 +1,4 @@
--- calc_incremental: the month as of D from the month as of D − 1 plus day D, when no earlier day
+-- incremental: the month as of D from the month as of D − 1 plus day D, when no earlier day
 -- changed since (checked by the job against the day fingerprints recorded in the audit's manifest).
 -- Every engagement of D is later than every earlier one (dates split time), so an existing unit keeps
 -- its first touch, takes D's last engagement, gains D as an engaged day and D's notifications it had

@@ -1,4 +1,4 @@
--- calc_month: rule steps 2–4 over the month so far, from the per-day intermediates.
+-- month: rule steps 2–4 over the month so far, from the per-day intermediates.
 -- Grain: calc_audit has one row per ACE unit (client_id, customer_id) engaged on a date in
 --   [M-01, as_of_date]. Inputs: variables calc_engagement_files and calc_attempt_files (one
 --   ace_engagement_daily / ace_attempt_daily partition per date of the month up to as_of_date).

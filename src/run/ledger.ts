@@ -22,10 +22,12 @@ export interface RunRecord {
   outputs: unknown;
   details: unknown;
   error: string | null;
+  /** ACE_CODE_VERSION, when the build sets it. */
+  codeVersion?: string | null;
 }
 
-export function codeVersion(): string {
-  if (process.env.ACE_CODE_VERSION) return process.env.ACE_CODE_VERSION;
+export function codeVersion(configured: string | null = null): string {
+  if (configured) return configured;
   try {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const pkg = JSON.parse(fs.readFileSync(path.join(__dirname, '../../package.json'), 'utf8')) as { version: string };
@@ -55,7 +57,7 @@ export async function recordRun(db: Db, store: ObjectStore, scratch: string, r: 
       started_at: r.startedAt.toISOString(),
       finished_at: r.finishedAt.toISOString(),
       duration_ms: String(r.finishedAt.getTime() - r.startedAt.getTime()),
-      code_version: codeVersion(),
+      code_version: codeVersion(r.codeVersion),
       rule_version: RULE_VERSION,
       fingerprint: r.fingerprint,
       rows: String(r.rows),

@@ -1,4 +1,4 @@
--- calc_audit: ace_unit_audit rows of billing month $month as of $as_of.
+-- audit: ace_unit_audit rows of billing month $month as of $as_of.
 SELECT $month AS billing_month, client_id, customer_id,
   first_touch.at AS first_engaged_at,
   first_touch.dt AS first_engaged_date,

@@ -1,4 +1,4 @@
--- calc_agg: ace_unit_agg rows of billing month $month as of $as_of: one row per (client_id, date)
+-- agg: ace_unit_agg rows of billing month $month as of $as_of: one row per (client_id, date)
 -- on which the client had an attempt or an engagement. A notification engaged (or attempted) on two
 -- dates counts on each. Invariant: per client, audit rows = sum(new_ace_units) = last mtd_ace_units.
 WITH days AS (

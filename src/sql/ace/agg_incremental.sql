@@ -1,4 +1,4 @@
--- calc_agg_incremental: ace_unit_agg rows of $month as of $as_of: the previous version's rows (dates
+-- agg_incremental: ace_unit_agg rows of $month as of $as_of: the previous version's rows (dates
 -- before D do not change) plus the rows of D. mtd on D = the client's last mtd + its new units on D.
 -- Inputs: calc_prev_audit, calc_day, calc_day_units, variables calc_prev_agg_files and
 --   calc_day_attempt_files (ace_attempt_daily of D).
