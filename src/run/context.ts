@@ -16,7 +16,7 @@ import type { LockTiming, PublishFence } from '../lake/coordination.js';
 import { TableDef } from '../rules/tables.js';
 import { Logger } from '../log.js';
 import { faultPoint } from '../faults.js';
-import { Period, ShardMode, periodValue } from './job.js';
+import { Period, ShardMode, periodValue } from './period.js';
 import { notePublished, throwIfShuttingDown } from './abort.js';
 
 /** Tables the catalog views read: publishing one of them (re)creates the views. */

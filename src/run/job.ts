@@ -5,27 +5,11 @@
  */
 import type { TableDef } from '../rules/tables.js';
 import type { Pointer } from '../lake/publish.js';
-import type { BillingMonth, BusinessDate } from '../time/time.js';
 import type { JobContext, Services } from './context.js';
+import type { Period } from './period.js';
 
-/** A job's period: one business date or one billing month. */
-export type Period = { kind: 'date'; date: BusinessDate } | { kind: 'month'; month: BillingMonth };
-
-export function periodValue(period: Period): string {
-  switch (period.kind) {
-    case 'date':
-      return period.date;
-    case 'month':
-      return period.month;
-    default: {
-      const never: never = period;
-      throw new Error(`unknown period ${JSON.stringify(never)}`);
-    }
-  }
-}
-
-/** How one task takes part in a period: the whole of it, one shard, or the merge of N shards. */
-export type ShardMode = { kind: 'single' } | { kind: 'shard'; k: number; n: number } | { kind: 'merge'; n: number };
+export { periodValue } from './period.js';
+export type { Period, ShardMode } from './period.js';
 
 /** What `inputs` found. `fingerprint` null: the inputs cannot be fingerprinted, so the job always builds. */
 export interface JobInputs {

@@ -141,6 +141,7 @@ describe('demo month through S3 (fauxqs) is byte-identical to the local run', ()
   let local: Outcome;
   let s3: Outcome;
   let rawFiles: string[];
+  let port: number;
 
   beforeAll(async () => {
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ace-e2e-s3-'));
@@ -161,7 +162,7 @@ describe('demo month through S3 (fauxqs) is byte-identical to the local run', ()
     setEnv('AWS_SHARED_CREDENTIALS_FILE', path.join(tmp, 'aws-empty'));
 
     server = await startFauxqs();
-    const port = server.port;
+    port = server.port;
     setEnv('AWS_ENDPOINT_URL_S3', `http://127.0.0.1:${port}`);
     // Credentials and region come from the default chain (the env above), as in production.
     client = new S3Client({ endpoint: `http://127.0.0.1:${port}`, forcePathStyle: true });
@@ -289,5 +290,51 @@ describe('demo month through S3 (fauxqs) is byte-identical to the local run', ()
     expect(local.runs).toHaveLength(3 * 4 + 31 * 5 + 2);
     expect((local.runs as { status: string }[]).every((r) => r.status === 'succeeded')).toBe(true);
     expect(s3.runs).toEqual(local.runs);
+  });
+
+  // Issue 14: the calc resolves its inputs from pointers first and downloads only what its build reads.
+  test('on S3, an unchanged calc downloads nothing, and a changed day D downloads none of the earlier days\' input partitions', async () => {
+    const gets: string[] = [];
+    const counting = new S3Client({ endpoint: `http://127.0.0.1:${port}`, forcePathStyle: true });
+    counting.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (context.commandName === 'GetObjectCommand') gets.push((args.input as { Key: string }).Key);
+        return next(args);
+      },
+      { step: 'initialize', name: 'countGets' },
+    );
+    const config = loadConfig({
+      ACE_LAKE_ROOT: `s3://${BUCKET}/lake`,
+      ACE_WAREHOUSE_URL: `file://${path.join(gen, 'warehouse', 'dim_customer.csv')}`,
+      ACE_DUCKDB_MEMORY_LIMIT: '512MB',
+      ACE_SCRATCH_DIR: path.join(tmp, 'scratch'),
+      ACE_DUCKDB_TEMP_DIR: path.join(tmp, 'duckdb-gets'),
+    });
+    const base = await openServices(config, silentLogger());
+    const store = new S3ObjectStore(BUCKET, 'lake', counting, config.scratchRoot);
+    const services: Services = { ...base, store, raw: { store, prefix: 'raw/' } };
+    const last = lastDayOf(MONTH);
+    const parquet = () => gets.filter((k) => k.endsWith('.parquet'));
+    try {
+      const unchanged = await runJob(services, JOBS.ace_unit_calc_daily, { date: last });
+      expect(unchanged.status).toBe('up_to_date');
+      expect(parquet()).toEqual([]);
+
+      // A new version of D's deliveries: only day D is rebuilt, from D's partitions and D's lookback.
+      await runJob(services, JOBS.notification_delivered_daily, { date: last, flags: { force: true } });
+      gets.length = 0;
+      const changed = await runJob(services, JOBS.ace_unit_calc_daily, { date: last });
+      expect(changed.status).toBe('succeeded');
+      expect(changed.details).toMatchObject({ days_rebuilt: 1, incremental: true });
+      const inputPartitions = parquet()
+        .map((k) => /^lake\/tables\/(notification_delivered|notification_attempted)\/dt=([0-9-]+)\//.exec(k))
+        .filter((m): m is RegExpExecArray => m !== null)
+        .map((m) => `${m[1]} ${m[2]}`);
+      const lookback = datesBetween(addDays(last, -config.attributionDays), last).map((d) => `notification_attempted ${d}`);
+      expect([...new Set(inputPartitions)].sort()).toEqual([`notification_delivered ${last}`, ...lookback].sort());
+    } finally {
+      base.engine.close();
+      counting.destroy();
+    }
   });
 });
