@@ -11,6 +11,7 @@ import { NotReadyError, ReconciliationError, UsageError } from '../../src/errors
 import { TABLES, TableDef } from '../../src/rules/tables.js';
 import { RULE_VERSION } from '../../src/rules/ace.js';
 import { sqlFile } from '../../src/sql/sql.js';
+import { latestRowOf, latestRowSelect } from '../../src/sql/latest.js';
 import { tableSelect } from '../../src/catalog/local/views.js';
 import { BillingMonth, BusinessDate, addDays, datesBetween, firstDayOf, lastDayOf } from '../../src/time/time.js';
 import { Pointer, listPointers, readPointer, runPrefix, versionAsOf } from '../../src/lake/publish.js';
@@ -114,9 +115,10 @@ async function runExport(ctx: JobContext, spec: ExportSpec, inputs: ExportInputs
     exp_rule_version: RULE_VERSION,
   });
   // The same relation the catalog's views use: the snapshots' files, or an empty typed relation.
+  const latest = (table: TableDef, files: string[]) => latestRowSelect(latestRowOf(table), `(${tableSelect(table, files)}) snapshots`);
   const inputsSql = sqlFile('export_inputs', {
-    dim_snapshots: tableSelect(TABLES.dim_customer, dim.files),
-    lookup_snapshots: tableSelect(TABLES.outcome_experience_lookup, lookup.files),
+    dim_latest: latest(TABLES.dim_customer, dim.files),
+    lookup_latest: latest(TABLES.outcome_experience_lookup, lookup.files),
   });
   await ctx.db.run(inputsSql);
 

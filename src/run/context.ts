@@ -159,9 +159,14 @@ export class JobContext {
    * job reads a table's files, so what a run downloads is exactly what its build asks for.
    */
   async fetch(pointers: Pointer | (Pointer | null)[], folder = 'inputs'): Promise<string[]> {
-    const list = (Array.isArray(pointers) ? pointers : [pointers]).filter((p): p is Pointer => p !== null);
-    return this.store.localPaths(list.flatMap((p) => p.files), path.join(this.scratch, folder));
+    const keys = (Array.isArray(pointers) ? pointers : [pointers]).flatMap((p) => p?.files ?? []);
+    // Each file once per run: a date's attempts serve the lookback of the next days too.
+    const missing = [...new Set(keys.filter((k) => !this.fetched.has(k)))];
+    const paths = await this.store.localPaths(missing, path.join(this.scratch, folder));
+    missing.forEach((k, i) => this.fetched.set(k, paths[i]));
+    return keys.map((k) => this.fetched.get(k)!);
   }
+  private readonly fetched = new Map<string, string>();
 }
 
 export async function makeScratch(store: ObjectStore, runId: string): Promise<string> {

@@ -4,6 +4,7 @@
  * the fingerprint of the inputs it saw; it publishes nothing. The merge task (`--merge-shards N`) reads
  * the parts of all N shards, refusing any shard that is missing or saw other inputs, and publishes.
  */
+import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { BadInputError, MissingInputError } from '../errors.js';
 import { readJson } from '../lake/json.js';
@@ -22,8 +23,10 @@ const shardPrefix = (job: string, scope: string, n: number, k: number) => `_shar
 export async function writeShardParts(ctx: JobContext, scope: string, mode: { k: number; n: number }, fingerprint: string, parts: Record<string, string>, params: Params = {}): Promise<Record<string, number>> {
   const prefix = shardPrefix(ctx.job, scope, mode.n, mode.k);
   const rows: Record<string, number> = {};
+  const dir = path.join(ctx.scratch, 'shard', scope);
+  await fsp.mkdir(dir, { recursive: true });
   for (const [name, sql] of Object.entries(parts)) {
-    const local = path.join(ctx.scratch, 'shard', scope, `${name}.parquet`);
+    const local = path.join(dir, `${name}.parquet`);
     rows[name] = await ctx.db.copyToParquet(sql, params, local);
     await ctx.store.putFile(local, `${prefix}/${name}.parquet`);
   }

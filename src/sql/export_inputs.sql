@@ -1,22 +1,14 @@
 -- export_inputs: the month's inputs for both monthly exports, as of the month's last day.
 -- Inputs: variables exp_audit_files, exp_agg_files (the month's audit and agg partitions),
---   and the dim_snapshots / lookup_snapshots slots: the snapshots with snapshot_date <= last day of the
---   month, rendered by tableSelect (src/catalog/local/views.ts; an empty typed relation when none).
--- exp_dim / exp_lookup are v_dim_customer / v_outcome_experience_lookup restricted to those snapshots:
--- a client absent from later snapshots keeps its last known row.
+--   and the dim_latest / lookup_latest slots: the latest row per key (src/sql/latest.ts, the catalog
+--   views' definition) over the snapshots with snapshot_date <= last day of the month, so a client
+--   absent from later snapshots keeps its last known row.
 CREATE OR REPLACE TEMP TABLE exp_audit AS SELECT * FROM read_parquet(getvariable('exp_audit_files'));
 CREATE OR REPLACE TEMP TABLE exp_agg AS SELECT * FROM read_parquet(getvariable('exp_agg_files'));
 CREATE OR REPLACE TEMP TABLE exp_dim AS
-SELECT * EXCLUDE (rn) FROM (
-  SELECT *, row_number() OVER (PARTITION BY client_id ORDER BY updated_at DESC, snapshot_date DESC) AS rn
-  FROM ({{dim_snapshots}})
-) WHERE rn = 1;
+{{dim_latest}};
 CREATE OR REPLACE TEMP TABLE exp_lookup AS
-SELECT * EXCLUDE (rn) FROM (
-  SELECT *, row_number() OVER (PARTITION BY experience_id
-    ORDER BY updated_at DESC, snapshot_date DESC, arrival_hour DESC, source_file DESC, line_number DESC) AS rn
-  FROM ({{lookup_snapshots}})
-) WHERE rn = 1;
+{{lookup_latest}};
 
 -- ace_units_M rows: one per client with at least one attempt or engagement in the month.
 CREATE OR REPLACE TEMP TABLE exp_ace_units AS

@@ -283,7 +283,7 @@ describe('GlueCatalog.ensureViews', () => {
     );
   });
 
-  test('the view SQL is the latest row per key, as in src/sql/views.sql', () => {
+  test('the view SQL is the latest row per key, as in src/sql/latest.ts', () => {
     const [lookup, dim] = athenaViewStatements();
     expect(dim.sql).toBe(
       [

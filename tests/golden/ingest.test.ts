@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import {
-  Lake, makeLake, closeLake, writeRaw, writeRawBytes, clearRaw, run, runFailing, query, pointer, attempt, delivery, ISO_US,
+  Lake, makeLake, closeLake, writeRaw, writeRawBytes, clearRaw, run, runFailing, query, pointer, attempt, delivery, ISO_US, expectConservation,
 } from '../helpers/lake';
 
 const A = 'notification_attempted';
@@ -27,11 +27,6 @@ const keptSql = (dt: string, extra = '') =>
 const rejectsSql = (dt: string) =>
   `SELECT source_file, line_number::VARCHAR AS line_number, reason, field, raw_line FROM ${A}_rejects WHERE dt = DATE '${dt}' ORDER BY source_file, TRY_CAST(line_number AS BIGINT)`;
 
-/** SPEC.md conservation law, checked on every run summary. */
-function expectConservation(d: Record<string, unknown>): void {
-  const n = (k: string) => Number(d[k]);
-  expect(n('lines_read')).toBe(n('blank') + n('rejected') + n('duplicates') + n('other_date') + n('kept'));
-}
 
 let lake: Lake;
 beforeEach(async () => {

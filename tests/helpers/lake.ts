@@ -196,3 +196,9 @@ export function writeWarehouseCsv(lake: Lake, rows: (string | boolean | null)[][
   fs.writeFileSync(p, body);
   return `file://${p}`;
 }
+
+/** SPEC.md's conservation law on an ingest run's summary: every line read is accounted for once. */
+export function expectConservation(d: Record<string, unknown>): void {
+  const n = (k: string) => Number(d[k]);
+  expect(n('lines_read')).toBe(n('blank') + n('rejected') + n('duplicates') + n('other_date') + n('kept'));
+}

@@ -48,11 +48,6 @@ export async function rowsButRunId(lake: Lake, table: string, where = 'true'): P
   return query(lake, `SELECT * EXCLUDE (run_id) FROM ${table} WHERE ${where} ORDER BY ALL`);
 }
 
-/** SPEC.md conservation law on a run summary. */
-export function expectConservation(d: Record<string, unknown>): void {
-  const n = (k: string) => Number(d[k]);
-  expect(n('lines_read')).toBe(n('blank') + n('rejected') + n('duplicates') + n('other_date') + n('kept'));
-}
 
 /** Every file under a folder of the lake (relative keys), for "nothing was written" checks. */
 export function listFiles(lake: Lake, under: string): string[] {

@@ -6,8 +6,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
-import { Lake, makeLake, closeLake, writeRaw, writeRawBytes, run, runFailing, attempt, pointer, query } from '../helpers/lake';
-import { expectConservation, listFiles } from './helpers';
+import { Lake, makeLake, closeLake, writeRaw, writeRawBytes, run, runFailing, attempt, pointer, query, expectConservation } from '../helpers/lake';
+import { listFiles } from './helpers';
 
 const A = 'notification_attempted';
 const R = 'notification_attempted_rejects';

@@ -9,8 +9,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { Lake, makeLake, closeLake, writeRaw, writeRawBytes, attempt, experienceConfig, pointer, query, lineText, RawLine } from '../helpers/lake';
-import { cli, expectConservation, listFiles } from './helpers';
+import { Lake, makeLake, closeLake, writeRaw, writeRawBytes, attempt, experienceConfig, pointer, query, lineText, RawLine, expectConservation } from '../helpers/lake';
+import { cli, listFiles } from './helpers';
 import { Fauxqs, startFauxqs } from '../helpers/fauxqs';
 
 const A = 'notification_attempted';

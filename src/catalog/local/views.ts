@@ -7,7 +7,7 @@ import { Db, sqlIdent, sqlString } from '../../engine/duckdb.js';
 import { ObjectStore } from '../../lake/objectStore.js';
 import { listPointers } from '../../lake/publish.js';
 import { TABLES, TableDef } from '../../rules/tables.js';
-import { loadSql } from '../../sql/sql.js';
+import { latestRowViews } from '../../sql/latest.js';
 
 /** The SELECT a view over these files runs; a table with no partition yet is an empty typed relation. */
 export function tableSelect(def: TableDef, files: string[]): string {
@@ -27,5 +27,5 @@ export async function registerViews(db: Db, store: ObjectStore, scratchDir: stri
     const files = await store.localPaths(keys, path.join(scratchDir, def.name));
     await db.run(`CREATE OR REPLACE VIEW ${sqlIdent(def.name)} AS ${tableSelect(def, files)}`);
   }
-  await db.run(loadSql('views'));
+  for (const { sql } of latestRowViews()) await db.run(sql);
 }
