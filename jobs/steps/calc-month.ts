@@ -8,7 +8,7 @@ import { TABLES } from '../../src/rules/tables.js';
 import { RULE_VERSION } from '../../src/rules/ace.js';
 import { JobContext } from '../../src/run/context.js';
 import { StagedPartition } from '../../src/lake/publish.js';
-import { MonthRelations, monthUnits, monthUnitsIncremental } from '../../src/sql/ace/rule.js';
+import { monthUnits } from '../../src/sql/ace/rule.js';
 import { BillingMonth, BusinessDate, addDays, firstDayOf } from '../../src/time/time.js';
 import { DayResult, filesOf } from './calc-day.js';
 
@@ -44,25 +44,22 @@ export interface MonthResult {
 export async function calcMonth(ctx: JobContext, month: BillingMonth, asOf: BusinessDate, days: Record<string, DayResult>, fingerprint: string): Promise<MonthResult> {
   const dates = Object.keys(days).sort();
   const previous = await previousMonth(ctx, month, asOf, days);
-  let relations: MonthRelations;
-  if (previous) {
-    relations = await monthUnitsIncremental(ctx.db, {
-      previousAudit: await ctx.fetch(previous.audit, 'previous'),
-      previousAgg: await ctx.fetch(previous.agg, 'previous'),
-      day: await filesOf(ctx, [days[asOf].engagements]),
-      dayAttempts: await filesOf(ctx, [days[asOf].attempts]),
-      earlierEngagements: await filesOf(ctx, dates.filter((d) => d < asOf).map((d) => days[d].engagements)),
-    });
-  } else {
-    relations = await monthUnits(ctx.db, {
-      engagements: await filesOf(ctx, dates.map((d) => days[d].engagements)),
-      attempts: await filesOf(ctx, dates.map((d) => days[d].attempts)),
-    });
-  }
+  const base = previous && {
+    audit: await ctx.fetch(previous.audit, 'previous'),
+    agg: await ctx.fetch(previous.agg, 'previous'),
+    engagements: await filesOf(ctx, dates.filter((d) => d < asOf).map((d) => days[d].engagements)),
+  };
+  // Without a base, every date of the month so far; with one, day D alone.
+  const after = base ? [asOf] : dates;
+  const relations = await monthUnits(
+    ctx.db,
+    { base, engagements: await filesOf(ctx, after.map((d) => days[d].engagements)), attempts: await filesOf(ctx, after.map((d) => days[d].attempts)) },
+    { month, asOf, ruleVersion: RULE_VERSION, runId: ctx.runId },
+  );
   const params = { month, as_of: asOf, rule_version: RULE_VERSION, run_id: ctx.runId };
   const dayFingerprints = Object.fromEntries(dates.map((d) => [d, days[d].fingerprint]));
   const meta = { as_of_date: asOf, rule_version: RULE_VERSION, day_fingerprints: dayFingerprints, incremental: previous !== null };
-  const audit = await ctx.stage(TABLES.ace_unit_audit, month, relations.audit, params, { meta });
+  const audit = await ctx.stage(TABLES.ace_unit_audit, month, relations.audit, {}, { meta });
   // agg is staged last: its pointer carries the fingerprint that makes an identical rerun a no-op.
   const agg = await ctx.stage(TABLES.ace_unit_agg, month, relations.agg, params, { meta: { ...meta, ace_units: audit.rows }, fingerprint });
   return { audit, agg, incremental: previous !== null };

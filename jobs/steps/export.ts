@@ -12,7 +12,7 @@ import { TABLES, TableDef } from '../../src/rules/tables.js';
 import { RULE_VERSION } from '../../src/rules/ace.js';
 import { sqlFile } from '../../src/sql/sql.js';
 import { latestRowOf, latestRowSelect } from '../../src/sql/latest.js';
-import { tableSelect } from '../../src/catalog/local/views.js';
+import { tableSelect } from '../../src/sql/files.js';
 import { BillingMonth, BusinessDate, addDays, datesBetween, firstDayOf, lastDayOf } from '../../src/time/time.js';
 import { Pointer, listPointers, readPointer, runPrefix, versionAsOf } from '../../src/lake/publish.js';
 import { JobContext } from '../../src/run/context.js';

@@ -13,7 +13,7 @@ import { MissingInputError, UsageError } from '../errors.js';
 import { Db, sqlIdent } from '../engine/duckdb.js';
 import { readJson } from '../lake/json.js';
 import { Pointer, readPointer, runPrefix, versionAsOf } from '../lake/publish.js';
-import { tableSelect } from '../catalog/local/views.js';
+import { tableSelect } from '../sql/files.js';
 import { TABLES, TableDef } from '../rules/tables.js';
 import { Services } from '../run/context.js';
 import type { Manifest } from '../../jobs/steps/export.js';

@@ -3,20 +3,12 @@
  * partition versions (through the `_current.json` pointers), plus the two SPEC.md views.
  */
 import path from 'node:path';
-import { Db, sqlIdent, sqlString } from '../../engine/duckdb.js';
+import { Db, sqlIdent } from '../../engine/duckdb.js';
+import { tableSelect } from '../../sql/files.js';
 import { ObjectStore } from '../../lake/objectStore.js';
 import { listPointers } from '../../lake/publish.js';
 import { TABLES, TableDef } from '../../rules/tables.js';
 import { latestRowViews } from '../../sql/latest.js';
-
-/** The SELECT a view over these files runs; a table with no partition yet is an empty typed relation. */
-export function tableSelect(def: TableDef, files: string[]): string {
-  const cols = def.columns.map((c) => sqlIdent(c.name)).join(', ');
-  if (files.length === 0) {
-    return `SELECT ${def.columns.map((c) => `NULL::${c.type} AS ${sqlIdent(c.name)}`).join(', ')} WHERE false`;
-  }
-  return `SELECT ${cols} FROM read_parquet([${files.map(sqlString).join(', ')}], hive_partitioning = false)`;
-}
 
 /** Creates a view per table (current versions only) and the two catalog views. */
 export async function registerViews(db: Db, store: ObjectStore, scratchDir: string): Promise<void> {

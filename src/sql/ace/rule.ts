@@ -5,6 +5,8 @@
  */
 import { Db } from '../../engine/duckdb.js';
 import { sqlFile } from '../sql.js';
+import { tableSelect } from '../files.js';
+import { TABLES, TableDef } from '../../rules/tables.js';
 
 /** A query to stage, with the parameters it binds ($run_id, $dt, $month, …). */
 export type Relation = string;
@@ -42,29 +44,39 @@ export async function mergeDayShards(db: Db, inputs: { engagements: string[]; un
 
 /** Steps 2–4 over the month so far: the audit (one row per unit) and the agg (per client and date). */
 export interface MonthRelations {
+  /** The audit rows (materialised in calc_audit; nothing to bind). */
   audit: Relation;
+  /** The agg rows; binds $month, $as_of, $rule_version and $run_id. */
   agg: Relation;
 }
 
-/** The month from every day's intermediates. */
-export async function monthUnits(db: Db, inputs: { engagements: string[]; attempts: string[] }): Promise<MonthRelations> {
-  await db.setVariables({ calc_engagement_files: inputs.engagements, calc_attempt_files: inputs.attempts });
-  await db.run(sqlFile('ace/month'));
-  return { audit: sqlFile('ace/audit'), agg: sqlFile('ace/agg') };
+/** The month as of an earlier date, to extend (its audit, its agg, and its dates' engagements). */
+export interface MonthBase {
+  audit: string[];
+  agg: string[];
+  engagements: string[];
 }
 
-/** The month as of D from the month as of D − 1 and day D's intermediates (no earlier day changed). */
-export async function monthUnitsIncremental(
+/**
+ * The month as of `asOf`: the base (or nothing) plus the engagements and attempts of the dates after it.
+ * A full recompute and the incremental one (the month as of D − 1 plus day D) run the same statements;
+ * only their inputs differ.
+ */
+export async function monthUnits(
   db: Db,
-  inputs: { previousAudit: string[]; previousAgg: string[]; day: string[]; dayAttempts: string[]; earlierEngagements: string[] },
+  inputs: { base: MonthBase | null; engagements: string[]; attempts: string[] },
+  params: { month: string; asOf: string; ruleVersion: string; runId: string },
 ): Promise<MonthRelations> {
-  await db.setVariables({
-    calc_prev_audit_files: inputs.previousAudit,
-    calc_prev_agg_files: inputs.previousAgg,
-    calc_day_files: inputs.day,
-    calc_day_attempt_files: inputs.dayAttempts,
-    calc_earlier_engagement_files: inputs.earlierEngagements,
-  });
-  await db.run(sqlFile('ace/incremental'));
-  return { audit: sqlFile('ace/audit_incremental'), agg: sqlFile('ace/agg_incremental') };
+  const relation = async (name: string, def: TableDef, files: string[], kind: 'TABLE' | 'VIEW') => {
+    await db.run(`CREATE OR REPLACE TEMP ${kind} ${name} AS ${tableSelect(def, files)}`);
+  };
+  await relation('calc_eng', TABLES.ace_engagement_daily, inputs.engagements, 'TABLE');
+  await relation('calc_att', TABLES.ace_attempt_daily, inputs.attempts, 'TABLE');
+  await relation('calc_earlier', TABLES.ace_engagement_daily, inputs.base?.engagements ?? [], 'VIEW');
+  await relation('calc_base_audit', TABLES.ace_unit_audit, inputs.base?.audit ?? [], 'VIEW');
+  await relation('calc_base_agg', TABLES.ace_unit_agg, inputs.base?.agg ?? [], 'VIEW');
+  await db.run(sqlFile('ace/units'));
+  const bound = { month: params.month, as_of: params.asOf, rule_version: params.ruleVersion, run_id: params.runId };
+  await db.run(sqlFile('ace/audit'), bound);
+  return { audit: 'SELECT * FROM calc_audit ORDER BY client_id, customer_id', agg: sqlFile('ace/agg') };
 }
