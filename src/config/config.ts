@@ -2,6 +2,7 @@
  * Configuration from the environment, parsed once at the edge into a typed value.
  * Every variable has a default that works locally with no cloud account.
  */
+import { DEFAULT_ATTRIBUTION_DAYS, DEFAULT_LATENESS_HOURS, DEFAULT_MAX_REJECT_RATE } from '../rules/ace.js';
 import os from 'node:os';
 import path from 'node:path';
 import { ConfigError } from '../errors.js';
@@ -220,9 +221,9 @@ export function loadConfig(env: Env = process.env): Config {
     exports,
     warehouse: warehouseUrl ? parseWarehouseUrl(warehouseUrl) : { kind: 'file', path: '' },
     warehouseMode,
-    latenessHours: numberVar(env, 'ACE_LATENESS_HOURS', 48, (n) => Number.isInteger(n) && n >= 0 && n <= 24 * 31, 'a whole number of hours from 0 to 744'),
-    attributionDays: numberVar(env, 'ACE_ATTRIBUTION_DAYS', 3, (n) => Number.isInteger(n) && n >= 0 && n <= 31, 'a whole number of days from 0 to 31'),
-    maxRejectRate: numberVar(env, 'ACE_MAX_REJECT_RATE', 0.01, (n) => n >= 0 && n <= 1, 'a fraction from 0 to 1, e.g. 0.01'),
+    latenessHours: numberVar(env, 'ACE_LATENESS_HOURS', DEFAULT_LATENESS_HOURS, (n) => Number.isInteger(n) && n >= 0 && n <= 24 * 31, 'a whole number of hours from 0 to 744'),
+    attributionDays: numberVar(env, 'ACE_ATTRIBUTION_DAYS', DEFAULT_ATTRIBUTION_DAYS, (n) => Number.isInteger(n) && n >= 0 && n <= 31, 'a whole number of days from 0 to 31'),
+    maxRejectRate: numberVar(env, 'ACE_MAX_REJECT_RATE', DEFAULT_MAX_REJECT_RATE, (n) => n >= 0 && n <= 1, 'a fraction from 0 to 1, e.g. 0.01'),
     catalog,
     aws: loadAwsConfig(env),
     duckdb: { memoryLimit, tempDir, threads: Math.max(1, os.availableParallelism?.() ?? os.cpus().length), sandbox: sandbox === 'on' },

@@ -15,6 +15,7 @@
  * date's data as `$.shard_count`. Terraform deploys daily.asl.json when shard_count is 1 and
  * daily-sharded.asl.json when it is above 1.
  */
+import { DEFAULT_LATENESS_HOURS } from '../rules/ace.js';
 import { SHARDABLE_JOBS } from '../../jobs/index.js';
 import { DAILY_GRAPH, MONTHLY_GRAPH, levelsOf, type Graph, type JobName } from './graph.js';
 import { DAILY_STATE_KEY, scheduledDatesSql } from './schedule.js';
@@ -32,7 +33,7 @@ export interface AslDefinition {
 export const CONTAINER_NAME = 'job';
 
 /** Lateness (SPEC "Raw input"), used to plan the scheduled daily run: dates [today-3, today-1] for 48 h. */
-export const DEFAULT_LATENESS_HOURS = 48;
+export { DEFAULT_LATENESS_HOURS };
 
 /** Upper bound of one job run; a run that exceeds it is stopped and retried once (see TRANSIENT_RETRY). */
 export const JOB_TIMEOUT_SECONDS = 2 * 3600;

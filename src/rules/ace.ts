@@ -10,3 +10,8 @@ export const ID_MAX_BYTES = 256;
 export const NAME_MAX_BYTES = 1024;
 /** raw_line in a rejects table is cut to this many bytes, at a UTF-8 boundary. */
 export const RAW_LINE_MAX_BYTES = 1024;
+
+/** SPEC "Configuration": the defaults of ACE_LATENESS_HOURS, ACE_ATTRIBUTION_DAYS and ACE_MAX_REJECT_RATE. */
+export const DEFAULT_LATENESS_HOURS = 48;
+export const DEFAULT_ATTRIBUTION_DAYS = 3;
+export const DEFAULT_MAX_REJECT_RATE = 0.01;
