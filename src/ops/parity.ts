@@ -30,6 +30,7 @@ import {
   cellCsvRow,
   cellsShown,
   cellTable,
+  checkMap,
   classifyUnit,
   comparisonSql,
   csvField,
@@ -114,15 +115,25 @@ export async function runParity(services: Services, req: ParityRequest): Promise
       return (await db.columns(`SELECT * FROM ${sqlIdent(table)}`)).map((c) => c.name);
     };
 
-    const compared: Compared[] = [];
-    let clientManifest: Manifest | null = null;
+    // Load everything first: one --map serves all the legacy files.
+    const loaded: { level: Level; legacyFile: string; manifest: Manifest; key: string; oursHeader: string[]; legacyHeader: string[] }[] = [];
     for (const [level, legacyFile] of [['client', req.legacy], ['outcome', req.legacyOutcome]] as const) {
       if (legacyFile === undefined) continue;
       const { manifest, key } = await currentExport(services, LEVELS[level].job, month);
-      if (level === 'client') clientManifest = manifest;
       const [csv] = await services.exportStore.localPaths([key], path.join(scratch, level));
-      const oursHeader = await loadCsv(`ours_${level}`, csv, false);
-      const legacyHeader = await loadCsv(`legacy_${level}`, legacyFile, true);
+      loaded.push({ level, legacyFile, manifest, key, oursHeader: await loadCsv(`ours_${level}`, csv, false), legacyHeader: await loadCsv(`legacy_${level}`, legacyFile, true) });
+    }
+    const auditHeader = req.legacyAudit === undefined ? null : await loadCsv('legacy_units', req.legacyAudit, true);
+    checkMap(
+      map,
+      [...loaded.map((l) => ({ file: l.legacyFile, header: l.legacyHeader })), ...(auditHeader ? [{ file: req.legacyAudit!, header: auditHeader }] : [])],
+      [...new Set([...loaded.flatMap((l) => l.oursHeader), 'client_id', 'customer_id'])],
+    );
+
+    const compared: Compared[] = [];
+    let clientManifest: Manifest | null = null;
+    for (const { level, legacyFile, manifest, key, oursHeader, legacyHeader } of loaded) {
+      if (level === 'client') clientManifest = manifest;
       const plan = planColumns(level, legacyFile, legacyHeader, oursHeader, map);
       const params = plan.monthColumn ? { month } : undefined;
       await refuseDuplicateKeys(db, plan, `legacy_${level}`, legacyFile, month, params);
@@ -133,7 +144,7 @@ export async function runParity(services: Services, req: ParityRequest): Promise
     let units: ParityResult['units'] = null;
     if (req.legacyAudit !== undefined) {
       clientManifest ??= (await currentExport(services, LEVELS.client.job, month)).manifest;
-      units = await compareUnits(services, db, scratch, req, map, clientManifest, loadCsv);
+      units = await compareUnits(services, db, scratch, req, map, clientManifest, auditHeader!);
     }
 
     const files = writeCsvs(req, compared, units);
@@ -191,11 +202,10 @@ async function compareUnits(
   req: ParityRequest,
   map: Map<string, string>,
   manifest: Manifest,
-  loadCsv: (table: string, file: string, legacy: boolean) => Promise<string[]>,
+  header: string[],
 ): Promise<NonNullable<ParityResult['units']>> {
   const { month } = req;
   const file = req.legacyAudit!;
-  const header = await loadCsv('legacy_units', file, true);
   const nameOf = (ours: string) => header.find((h) => (map.get(h) ?? h) === ours);
   const client = nameOf('client_id');
   const customer = nameOf('customer_id');

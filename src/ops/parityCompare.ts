@@ -83,10 +83,21 @@ export function planColumns(level: Level, file: string, legacyHeader: string[], 
   const known = new Set([...oursHeader]);
   const extra = legacyHeader.filter((l) => !known.has(map.get(l) ?? l));
   if (extra.length > 0) notes.push(`legacy column${extra.length === 1 ? '' : 's'} ${extra.join(', ')} ${extra.length === 1 ? 'has' : 'have'} no counterpart here: not compared (use --map legacy=ours if ${extra.length === 1 ? 'it is' : 'they are'} one of ours under another name)`);
-  for (const [legacy] of map) if (!legacyHeader.includes(legacy)) throw new UsageError(`parity: --map names ${legacy}, which is not a column of the legacy file ${file} (its columns: ${legacyHeader.join(', ')})`);
-  for (const [, ours] of map) if (!known.has(ours)) throw new UsageError(`parity: --map names ${ours}, which is not a column of this system's export (${oursHeader.join(', ')})`);
   const monthColumn = renamed.get('billing_month') ?? null;
   return { level, keys, compared, monthColumn, notes };
+}
+
+/**
+ * One `--map` serves every legacy file: each pair must name a column of at least one of them and a
+ * column of this system's (a typo would otherwise silently compare nothing).
+ */
+export function checkMap(map: Map<string, string>, legacy: { file: string; header: string[] }[], ours: string[]): void {
+  for (const [from, to] of map) {
+    if (!legacy.some((l) => l.header.includes(from))) {
+      throw new UsageError(`parity: --map names ${from}, which is not a column of the legacy file${legacy.length === 1 ? '' : 's'} (${legacy.map((l) => `${l.file}: ${l.header.join(', ')}`).join('; ')})`);
+    }
+    if (!ours.includes(to)) throw new UsageError(`parity: --map names ${to}, which is not a column of this system's exports (${ours.join(', ')})`);
+  }
 }
 
 /** A value as compared: numbers as numbers (141 = 141.0), booleans case-free (True = true), text as is. */

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { Db, Engine } from '../../src/engine/duckdb';
 import { UsageError } from '../../src/errors';
 import { BillingMonth } from '../../src/time/time';
-import { Candidate, classifyUnit, comparisonSql, parseMap, planColumns, toCells } from '../../src/ops/parityCompare';
+import { Candidate, checkMap, classifyUnit, comparisonSql, parseMap, planColumns, toCells } from '../../src/ops/parityCompare';
 
 const OURS = ['billing_month', 'client_id', 'client_name', 'billing_account_id', 'is_billable', 'ace_units', 'delivered_notifications', 'attempted_notifications', 'rule_version'];
 
@@ -33,8 +33,11 @@ describe('parity column plan', () => {
 
   test('a missing key column, a --map of an unknown column, two legacy columns for one of ours: usage errors that say what to do', () => {
     expect(() => planColumns('client', 'legacy.csv', ['client', 'ace_units'], OURS, new Map())).toThrow(/has no column client_id .*--map legacy_name=client_id/);
-    expect(() => planColumns('client', 'legacy.csv', ['client_id'], OURS, parseMap('units=ace_units'))).toThrow(/--map names units, which is not a column of the legacy file/);
-    expect(() => planColumns('client', 'legacy.csv', ['client_id', 'u'], OURS, parseMap('u=nope'))).toThrow(/--map names nope, which is not a column of this system's export/);
+    // One --map for every legacy file: a name must be in one of them, and be one of ours.
+    const files = [{ file: 'a.csv', header: ['client_id', 'units'] }, { file: 'b.csv', header: ['client_id', 'chan'] }];
+    expect(() => checkMap(parseMap('units=ace_units,chan=channel'), files, [...OURS, 'channel'])).not.toThrow();
+    expect(() => checkMap(parseMap('unit=ace_units'), files, OURS)).toThrow(/--map names unit, which is not a column of the legacy files \(a.csv: client_id, units; b.csv/);
+    expect(() => checkMap(parseMap('units=nope'), files, OURS)).toThrow(/--map names nope, which is not a column of this system's exports/);
     expect(() => planColumns('client', 'legacy.csv', ['client_id', 'units', 'ace_units'], OURS, parseMap('units=ace_units'))).toThrow(/two columns for ace_units/);
   });
 });
