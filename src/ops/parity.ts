@@ -398,7 +398,7 @@ export function differenceLine(r: ParityResult): string {
   const parts: string[] = [];
   if (cells.length > 0) {
     const first = cells.slice(0, 3).map((x) => `${x.keys.filter(Boolean).join('/')} ${x.column} (legacy ${x.legacy ?? 'none'}, ace-unit ${x.ours ?? 'none'})`);
-    parts.push(`${cells.length} value${cells.length === 1 ? '' : 's'} differ from the legacy: ${first.join(', ')}${cells.length > 3 ? ', …' : ''}`);
+    parts.push(`${cells.length} value${cells.length === 1 ? ' differs' : 's differ'} from the legacy: ${first.join(', ')}${cells.length > 3 ? ', …' : ''}`);
   }
   if (r.units && r.units.diffs.length > 0) {
     const d = r.units.diffs;
