@@ -6,7 +6,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { MissingInputError, UsageError } from '../errors.js';
+import { AceError, MissingInputError, UsageError, oneLine } from '../errors.js';
 import { Db, sqlIdent, sqlString } from '../engine/duckdb.js';
 import { readJson } from '../lake/json.js';
 import { Pointer, readPointer, runPrefix } from '../lake/publish.js';
@@ -240,11 +240,19 @@ async function compareUnits(
     const diff: UnitDiff = { client_id: u.client_id, customer_id: u.customer_id, counted_by: u.side === 'legacy' ? 'legacy' : 'ace-unit', causes: c.causes, details: [...c.details, ...facts.notes] };
     if (diffs.length >= req.evidenceLimit) {
       diff.evidence_note = `evidence not read: more than ${req.evidenceLimit} units differ (raise --evidence)`;
-    } else if (u.side === 'ours') {
-      diff.explanation = await explainUnit(services, { month, client: u.client_id, customer: u.customer_id, version: manifest.version });
     } else {
-      diff.events = await legacyOnlyEvidence(services, scratch, candidates, rejected);
-      if (diff.events.length === 0) diff.evidence_note = `this system holds no attempt of customer ${u.customer_id} for client ${u.client_id} in the dates read for ${month}`;
+      // A unit whose evidence cannot be read (a raw file gone, a version garbage-collected) is still listed.
+      try {
+        if (u.side === 'ours') {
+          diff.explanation = await explainUnit(services, { month, client: u.client_id, customer: u.customer_id, version: manifest.version });
+        } else {
+          diff.events = await legacyOnlyEvidence(services, scratch, candidates, rejected);
+          if (diff.events.length === 0) diff.evidence_note = `this system holds no attempt of customer ${u.customer_id} for client ${u.client_id} in the dates read for ${month}`;
+        }
+      } catch (err) {
+        if (!(err instanceof AceError)) throw err;
+        diff.evidence_note = `its evidence cannot be read: ${oneLine(err)}`;
+      }
     }
     diffs.push(diff);
   }

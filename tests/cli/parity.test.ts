@@ -212,6 +212,22 @@ describe('npm run parity (sample month)', () => {
     expect(copy).toContain(`"customer_id":"${DUP_CUSTOMER}"`); // as the planted line was written (JSON.stringify)
   });
 
+  test('a raw file gone since ingest: the unit is still listed and classified, its evidence says why it cannot be read', () => {
+    const file = path.join(legacyDir, 'legacy-audit-est.csv');
+    const audit = parseCsvObjects(fs.readFileSync(path.join(EXPECTED, 'ace_unit_audit_2026-03.csv'), 'utf8'));
+    fs.writeFileSync(file, ['client_id,customer_id', ...audit.map((u) => `${u.client_id},${u.customer_id}`), 'c02,est-boundary'].join('\n') + '\n');
+    fs.renameSync(path.join(lake, 'raw/notification_delivered/2026/04/01/04/est.json'), path.join(legacyDir, 'est.json'));
+    try {
+      const out = fs.mkdtempSync(path.join(legacyDir, 'out-'));
+      const r = parity(['--legacy', legacyUnits(), '--legacy-audit', file, '--out', out]);
+      expect(r.status).toBe(4);
+      expect(r.stdout).toMatch(/== client c02, customer est-boundary: counted by legacy only; cause: est_date_boundary .*\n(.*\n)*? {2}its evidence cannot be read: .*est\.json.* is gone/);
+      expect(readCsv(path.join(out, `parity_units_${MONTH}.csv`)).map((u) => [u.customer_id, u.cause])).toEqual([['est-boundary', 'est_date_boundary']]);
+    } finally {
+      fs.renameSync(path.join(legacyDir, 'est.json'), path.join(lake, 'raw/notification_delivered/2026/04/01/04/est.json'));
+    }
+  });
+
   test('bad arguments exit 2 with one line: a missing file, a malformed --map, a bad month', () => {
     for (const [args, message] of [
       [['--legacy', path.join(legacyDir, 'nope.csv')], /--legacy .*nope\.csv: no such file/],
