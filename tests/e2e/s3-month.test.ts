@@ -285,6 +285,32 @@ describe('demo month through S3 (fauxqs) is byte-identical to the local run', ()
     }
   });
 
+  test('npm run parity over the S3 lake: the local exports as the legacy agree (exit 0); a legacy audit missing one unit lists it as on the local lake', () => {
+    const legacy = path.join(tmp, 'parity-legacy');
+    fs.mkdirSync(legacy, { recursive: true });
+    const units = (local.audit as { client_id: string; customer_id: string }[]).map((u) => `${u.client_id},${u.customer_id}`);
+    fs.writeFileSync(path.join(legacy, 'units.csv'), ['client_id,customer_id', ...units.slice(1), 'c01,legacy-only-customer'].join('\n') + '\n');
+    const parity = (lakeRoot: string, out: string, extra: string[]) =>
+      spawnSync(path.join(ROOT, 'node_modules/.bin/tsx'), [path.join(ROOT, 'src/cli/parity.ts'), '--month', MONTH, '--out', out,
+        '--legacy', path.join(localLake, 'exports', EXPORTS[0].job, `billing_month=${MONTH}`, EXPORTS[0].file),
+        '--legacy-outcome', path.join(localLake, 'exports', EXPORTS[1].job, `billing_month=${MONTH}`, EXPORTS[1].file), ...extra], {
+        cwd: ROOT,
+        encoding: 'utf8',
+        env: { ...process.env, TZ: 'UTC', LOG_FORMAT: 'json', ACE_LAKE_ROOT: lakeRoot, ACE_WAREHOUSE_URL: `file://${path.join(gen, 'warehouse', 'dim_customer.csv')}`, ACE_DUCKDB_TEMP_DIR: path.join(tmp, 'duckdb-parity') },
+      });
+    const equal = parity(`s3://${BUCKET}/lake`, path.join(legacy, 'equal'), []);
+    expect(equal.stderr).not.toMatch(/^error/m);
+    expect(equal.status).toBe(0);
+    const [onS3, onLocal] = [`s3://${BUCKET}/lake`, localLake].map((root, i) => {
+      const r = parity(root, path.join(legacy, `units-${i}`), ['--legacy-audit', path.join(legacy, 'units.csv')]);
+      expect(r.status).toBe(4);
+      return fs.readFileSync(path.join(legacy, `units-${i}`, `parity_units_${MONTH}.csv`), 'utf8');
+    });
+    expect(onS3).toBe(onLocal);
+    expect(onS3).toContain(`${units[0]},ace-unit,`);
+    expect(onS3).toContain('c01,legacy-only-customer,legacy,unknown');
+  });
+
   test('the run ledger (runs) records the same runs on both lakes, all succeeded', () => {
     // 3 lookback days × 4 jobs, 31 dates × 5 jobs, 2 monthly exports.
     expect(local.runs).toHaveLength(3 * 4 + 31 * 5 + 2);
