@@ -234,11 +234,12 @@ export async function gatherReport(services: Services, month: BillingMonth): Pro
   const outcome = await manifestOf(OUTCOME_JOB);
   if (!outcome) notes.push(`${OUTCOME_JOB} was never exported for ${month}: the outcome chart is empty`);
 
-  const exports: ExportSummary[] = [];
+  // Not `exports`: compiled to CommonJS, that name would shadow the module's own.
+  const summaries: ExportSummary[] = [];
   for (const [job, m] of [[EXPORT_JOB, main], [OUTCOME_JOB, outcome]] as const) {
     if (!m) continue;
     const cert = certificateOf(await readJson<unknown>(store, `${job}/billing_month=${month}/_certificate.json`));
-    exports.push(summarize(job, m, cert));
+    summaries.push(summarize(job, m, cert));
   }
 
   const mainRows = await readCsv(store, `${EXPORT_JOB}/billing_month=${month}/${main.file}`);
@@ -257,7 +258,7 @@ export async function gatherReport(services: Services, month: BillingMonth): Pro
   const daily = await dailyUnits(services, month, main, notes);
   const quality = await qualityByDay(services, month);
   const versions = [...(await versionSteps(store, EXPORT_JOB, main, notes)), ...(outcome ? await versionSteps(store, OUTCOME_JOB, outcome, notes) : [])];
-  return { month, generated_at: new Date().toISOString(), exports, clients, daily, by_outcome, quality, versions, notes };
+  return { month, generated_at: new Date().toISOString(), exports: summaries, clients, daily, by_outcome, quality, versions, notes };
 }
 
 /** New and month-to-date units by day from the ace_unit_agg version the export counted (the current one if it was garbage-collected). */
