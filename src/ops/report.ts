@@ -154,11 +154,12 @@ function summarize(job: string, m: Manifest & { anomalies?: unknown }, certifica
   };
 }
 
-/** `complete: true/false` and, when the certificate says why, the first reasons. */
+/** `complete: true/false` and, when the certificate says why (`blockers`), the first reasons. */
 function certificateOf(raw: unknown): ExportSummary['certificate'] {
   if (raw === null || typeof raw !== 'object') return null;
   const c = raw as Record<string, unknown>;
-  const reasons = Array.isArray(c.reasons) ? c.reasons.map(String) : Array.isArray(c.incomplete) ? c.incomplete.map((x) => (typeof x === 'string' ? x : JSON.stringify(x))) : [];
+  const list = [c.blockers, c.reasons].find(Array.isArray) ?? [];
+  const reasons = list.map((x) => (typeof x === 'string' ? x : JSON.stringify(x)));
   return { complete: c.complete === true, detail: reasons.slice(0, 5).join('; ') };
 }
 
@@ -453,11 +454,21 @@ export function renderReportHtml(d: ReportData, charts: ReportCharts): string {
   }
   const checked = d.exports.filter((e) => e.anomalies !== null);
   if (checked.length > 0) {
-    const items = checked.flatMap((e) => (e.anomalies ?? []).map((a) => `<li>${esc(e.job)}: ${esc(typeof a === 'string' ? a : JSON.stringify(a))}</li>`));
+    const items = checked.flatMap((e) => (e.anomalies ?? []).map((a) => `<li>${esc(e.job)}: ${esc(anomalyText(a))}</li>`));
     parts.push(`<h2>Anomalies</h2>${items.length > 0 ? `<ul data-anomalies="${items.length}">${items.join('')}</ul>` : `<p class="ok" data-anomalies="0">None flagged.</p>`}`);
   }
   return `<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">` +
     `<title>ACE units ${esc(d.month)}</title><style>${STYLE}</style></head><body>${parts.join('\n')}</body></html>\n`;
+}
+
+/** `2026-03-04 c01 delivered = 1, outside 40 to 60 (median 50)` for an anomaly flag as the checks record it; JSON otherwise. */
+function anomalyText(a: unknown): string {
+  if (typeof a === 'string') return a;
+  const x = (a ?? {}) as Record<string, unknown>;
+  if (['date', 'subject', 'metric', 'value', 'low', 'high'].every((k) => k in x)) {
+    return `${String(x.date)} ${String(x.subject)} ${String(x.metric)} = ${String(x.value)}, outside ${String(x.low)} to ${String(x.high)}${'median' in x ? ` (median ${String(x.median)})` : ''}`;
+  }
+  return JSON.stringify(a);
 }
 
 export interface ReportManifest {

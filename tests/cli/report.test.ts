@@ -172,15 +172,17 @@ describe('npm run report', () => {
 
   test('the certificate\'s status and the manifests\' anomalies, when they are there', () => {
     const dir = exportsDir('ace_unit_monthly_output');
-    fs.writeFileSync(path.join(dir, '_certificate.json'), JSON.stringify({ billing_month: MONTH, complete: false, reasons: ['2026-03-04 window still open'] }));
+    // The shapes the certificate and the anomaly checks write (issue 15, points 2 and 6).
+    fs.writeFileSync(path.join(dir, '_certificate.json'), JSON.stringify({ billing_month: MONTH, complete: false, blockers: ['window 2026-03-31 window still open'] }));
     const m = manifest('ace_unit_monthly_output');
-    fs.writeFileSync(path.join(dir, '_manifest.json'), JSON.stringify({ ...m, anomalies: [{ metric: 'delivered', client_id: 'c01', date: '2026-03-04', value: 1 }] }));
+    const flag = { date: '2026-03-04', scope: 'client', subject: 'c01', metric: 'delivered', value: 1, median: 50, mad: 2, low: 40, high: 60, basis: 'weekday', history: 20 };
+    fs.writeFileSync(path.join(dir, '_manifest.json'), JSON.stringify({ ...m, anomalies: [flag] }));
     const out = path.join(lake, 'with-certificate.html');
     const r = bash(lake, cliCommand('report', ['--month', MONTH, '--out', out]));
     expect(r.status).toBe(0);
     const html = fs.readFileSync(out, 'utf8');
-    expect(html).toContain('<span class="bad" data-certificate="ace_unit_monthly_output">not complete</span> <span class="muted">2026-03-04 window still open</span>');
-    expect(html).toContain('<ul data-anomalies="1"><li>ace_unit_monthly_output: {&quot;metric&quot;:&quot;delivered&quot;,&quot;client_id&quot;:&quot;c01&quot;');
+    expect(html).toContain('<span class="bad" data-certificate="ace_unit_monthly_output">not complete</span> <span class="muted">window 2026-03-31 window still open</span>');
+    expect(html).toContain('<ul data-anomalies="1"><li>ace_unit_monthly_output: 2026-03-04 c01 delivered = 1, outside 40 to 60 (median 50)</li></ul>');
     fs.writeFileSync(path.join(dir, '_certificate.json'), JSON.stringify({ billing_month: MONTH, complete: true }));
     expect(bash(lake, cliCommand('report', ['--month', MONTH, '--out', out])).status).toBe(0);
     expect(fs.readFileSync(out, 'utf8')).toContain('<span class="ok" data-certificate="ace_unit_monthly_output">complete</span>');
