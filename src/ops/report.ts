@@ -177,7 +177,10 @@ function perClient(rows: CsvRow[]): Map<string, { numbers: Record<string, number
   return out;
 }
 
-/** Per client, what changed from one version's rows to the next (clients with no change are left out). */
+/**
+ * Per client, what changed from one version's rows to the next (clients with no change are left out);
+ * `diff`: the rows of the unit diff file (client_id, change = added|removed), null when there is none.
+ */
 export function clientChanges(before: CsvRow[], after: CsvRow[], diff: CsvRow[] | null): ClientChange[] {
   const a = perClient(before);
   const b = perClient(after);
@@ -191,8 +194,8 @@ export function clientChanges(before: CsvRow[], after: CsvRow[], diff: CsvRow[] 
     const afterN = Object.fromEntries(cols.map((c) => [c, y.numbers[c] ?? 0]));
     const attributes = Object.keys({ ...x.attrs, ...y.attrs }).filter((k) => a.has(id) && b.has(id) && x.attrs[k] !== y.attrs[k]).map((k) => `${k}: ${x.attrs[k] ?? ''} → ${y.attrs[k] ?? ''}`);
     const mine = diff?.filter((d) => d.client_id === id) ?? null;
-    const added = mine && diff && 'change' in (diff[0] ?? {}) ? mine.filter((d) => d.change === 'added').length : null;
-    const removed = mine && diff && 'change' in (diff[0] ?? {}) ? mine.filter((d) => d.change === 'removed').length : null;
+    const added = mine ? mine.filter((d) => d.change === 'added').length : null;
+    const removed = mine ? mine.filter((d) => d.change === 'removed').length : null;
     const changed = cols.some((c) => beforeN[c] !== afterN[c]) || attributes.length > 0 || (added ?? 0) > 0 || (removed ?? 0) > 0;
     if (changed) out.push({ client_id: id, before: beforeN, after: afterN, attributes, added, removed });
   }
@@ -217,7 +220,9 @@ async function versionSteps(store: ObjectStore, job: string, current: Manifest, 
       continue;
     }
     const diffName = next.manifest.previous_version?.diff ?? null;
-    const diff = diffName ? await readCsv(store, `${prefix}/${diffName}`) : null;
+    // Units added and removed only from a diff file that lists them (a `change` column), even if empty.
+    const diffText = diffName ? await store.readText(`${prefix}/${diffName}`) : null;
+    const diff = diffText !== null && /(^|,)change(,|$)/.test(diffText.split('\n')[0].trim()) ? parseCsv(diffText) : null;
     steps.push({ job, from: prev.manifest.version, to: next.manifest.version, generated_at: next.manifest.generated_at, diff_file: diffName, clients: clientChanges(before, after, diff) });
   }
   return steps;
