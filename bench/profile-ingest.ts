@@ -1,5 +1,5 @@
 /**
- * Where an ingest job's time goes: replays the ingest recipe (src/runtime/ingest.ts, the SQL of
+ * Where an ingest job's time goes: replays the ingest recipe (jobs/steps/ingest.ts and src/run/raw.ts, the SQL of
  * src/sql/ingest_*.sql rendered by src/sql/ingest.ts) statement by statement on a lake and times each.
  * It mirrors the recipe's setup (the ingest_files table, variables) by hand: when the recipe changes, this
  * script may need the same change (it fails with DuckDB's binder error naming the column).

@@ -19,6 +19,7 @@ import { requireMonth, parseArgs } from './args.js';
 import { formatRows } from './format.js';
 import { readPointer } from '../lake/publish.js';
 import { TABLES } from '../rules/tables.js';
+import { reportAfterExports } from '../ops/report.js';
 
 cliMain(async () => {
   const program = new Command('demo')
@@ -54,6 +55,7 @@ cliMain(async () => {
       await runGraph(services, DAILY_GRAPH, { date });
     }
     await runGraph(services, MONTHLY_GRAPH, { month });
+    const page = await reportAfterExports(services, month);
     const db = await services.engine.connect();
     try {
       const exportKey = `ace_unit_monthly_output/billing_month=${month}/ace_units_${month}.csv`;
@@ -73,6 +75,7 @@ cliMain(async () => {
       const [unit] = auditFiles.length
         ? await db.all<{ client_id: string; customer_id: string }>(`SELECT client_id, customer_id FROM read_parquet($f) ORDER BY client_id, customer_id LIMIT 1`, { f: await services.store.localPaths(auditFiles, root) })
         : [];
+      print(`Report: ${page.location} (open it in a browser; \`npm run report -- --month ${month} --out FILE\` writes a copy)\n`);
       if (unit) print(`Explain one unit, down to its raw lines: npm run explain -- --month ${month} --client ${unit.client_id} --customer ${unit.customer_id}${env}\n`);
     } finally {
       db.close();

@@ -19,6 +19,7 @@ import { restateMonth } from '../ops/restate.js';
 import { readState } from '../lake/json.js';
 import { ObjectStore } from '../lake/objectStore.js';
 import { Logger } from '../log.js';
+import { reportAfterExports } from '../ops/report.js';
 
 /** The dates a backfill already completed; an unreadable progress record is ignored with a warning naming it (the dates rerun, as up to date). */
 async function backfillProgress(store: ObjectStore, key: string, log: Logger): Promise<string[]> {
@@ -67,12 +68,16 @@ cliMain(async () => {
       const month = requireMonth(o.month, '--month', 'pipeline restate');
       all.push(...(await restateMonth(services, month, { final: !!o.final, allowPartial: !!o.allowPartial }, run)));
       report(all, json);
+      const page = await reportAfterExports(services, month); // the month's report beside the exports (src/ops/report.ts)
+      if (!json) print(`Report: ${page.location}\n`);
       return 0;
     }
     if (graph === 'monthly') {
       const month = requireMonth(o.month, '--month', 'pipeline monthly');
       all.push(...(await runGraph(services, MONTHLY_GRAPH, { month, flags: { allowPartial: !!o.allowPartial, final: o.final, force: !!o.force } }, run)));
       report(all, json);
+      const page = await reportAfterExports(services, month); // the month's report beside the exports (src/ops/report.ts)
+      if (!json) print(`Report: ${page.location}\n`);
       return 0;
     }
     if (graph !== 'daily') throw new UsageError(`unknown graph ${JSON.stringify(graph)}: use daily, monthly or restate`);

@@ -1,7 +1,7 @@
 -- ingest_bytes: the files read whose lines do not add up to their size, or that hold a line over the
 -- limit (SPEC.md "Raw input": every byte of a file is accounted for). DuckDB returns each line without
 -- its line end, so a file gives the bytes of its lines plus one per line end; a last line without `\n`
--- has none. Grain: one row per suspect file, in arrival order (src/runtime/ingest.ts explains each).
+-- has none. Grain: one row per suspect file, in arrival order (src/run/raw.ts explains each).
 -- Inputs: ingest_read (line_bytes), ingest_refused (csv_line: the reader keeps a refused line's length),
 -- ingest_reader_rejects (long lines), ingest_expected_raw (per file: the size it must give; for gzip the
 -- trailer's ISIZE, which is the size mod 2^32; whether a plain file ends with `\n`).

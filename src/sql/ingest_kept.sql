@@ -8,7 +8,7 @@
 -- This relies on a projection over a sorted subquery keeping its order: DuckDB 1.5 plans it as
 -- projections over the ORDER_BY operator, but its documented order preservation does not name
 -- ORDER BY subqueries, so tests/golden/sorted-output.test.ts checks the written files (order, and
--- each row's file and line) and guards a DuckDB upgrade. The stage (src/runtime/context.ts) wraps
+-- each row's file and line) and guards a DuckDB upgrade. The stage (src/run/context.ts) wraps
 -- this query in one more projection, which keeps the order the same way.
 SELECT {{columns}}, {{arrival_hour}}, {{source_file}}, line_number, $run_id AS run_id, $dt::DATE AS {{partition_key}}
 FROM (

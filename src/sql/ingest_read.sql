@@ -11,9 +11,9 @@
 --   most vectors that tripled the cost of the read.
 -- Lines the reader itself refuses (invalid UTF-8, an embedded separator) land in the temp table
 --   ingest_reader_rejects and are added back as malformed_json by ingest_lines.sql. It also refuses a line
---   over 1 MiB (max_line_size counts the `\n`), which fails the job (src/runtime/ingest.ts, ingest_bytes.sql);
+--   over 1 MiB (max_line_size counts the `\n`), which fails the job (src/run/raw.ts, ingest_bytes.sql);
 --   a line longer than the buffer it would drop silently, which the byte accounting catches. A `\r` stops
---   the strict reader: such files are rewritten with `\n` line ends first (src/runtime/rawBytes.ts).
+--   the strict reader: such files are rewritten with `\n` line ends first (src/run/rawBytes.ts).
 CREATE OR REPLACE TEMP TABLE ingest_read AS
 WITH raw AS (
   SELECT file_index::INTEGER AS read_index, line,

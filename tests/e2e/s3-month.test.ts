@@ -311,6 +311,27 @@ describe('demo month through S3 (fauxqs) is byte-identical to the local run', ()
     expect(onS3).toContain('c01,legacy-only-customer,legacy,unknown');
   });
 
+  test('npm run report over the S3 lake publishes the page beside the S3 exports, with the local lake\'s numbers and charts', async () => {
+    const report = (lakeRoot: string, args: string[]) => {
+      const r = spawnSync(path.join(ROOT, 'node_modules/.bin/tsx'), [path.join(ROOT, 'src/cli/report.ts'), '--month', MONTH, ...args], {
+        cwd: ROOT,
+        encoding: 'utf8',
+        env: { ...process.env, TZ: 'UTC', LOG_FORMAT: 'json', ACE_LAKE_ROOT: lakeRoot, ACE_WAREHOUSE_URL: `file://${path.join(gen, 'warehouse', 'dim_customer.csv')}`, ACE_DUCKDB_TEMP_DIR: path.join(tmp, 'duckdb-report') },
+      });
+      if (r.status !== 0) throw new Error(`report on ${lakeRoot} exited ${r.status}: ${r.stderr}`);
+      return r.stdout;
+    };
+    const key = `lake/exports/report/billing_month=${MONTH}/ace_report_${MONTH}.html`;
+    expect(report(`s3://${BUCKET}/lake`, [])).toBe(`s3://${BUCKET}/${key} (version 1)\n`);
+    const onS3 = await (await client.send(new GetObjectCommand({ Bucket: BUCKET, Key: key }))).Body!.transformToString('utf8');
+    const localPage = path.join(tmp, 'report-local.html');
+    report(localLake, ['--out', localPage]);
+    // The same page but for the instants (each lake's exports were generated at their own time).
+    const timeless = (html: string) => html.replace(/\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z/g, 'T');
+    expect(onS3).toContain('data-chart="daily"');
+    expect(timeless(onS3)).toBe(timeless(fs.readFileSync(localPage, 'utf8')));
+  });
+
   test('the run ledger (runs) records the same runs on both lakes, all succeeded', () => {
     // 3 lookback days × 4 jobs, 31 dates × 5 jobs, 2 monthly exports.
     expect(local.runs).toHaveLength(3 * 4 + 31 * 5 + 2);

@@ -646,7 +646,7 @@ describe('monthly state machine, run locally', () => {
   });
 
   test('a stale date: the exports refuse (exit 4), the execution fails with SNS naming the job and month, nothing is marked final', async () => {
-    // What the job prints (src/runtime/exports.ts) when status finds a stale partition; ECS reports exit code 4.
+    // What the job prints (jobs/steps/export.ts) when status finds a stale partition; ECS reports exit code 4.
     const ecs = fakeCluster('monthly', () => {
       throw new AwsError('States.TaskFailed', 'StopCode EssentialContainerExited, exit code 4');
     });

@@ -1,6 +1,6 @@
 /**
  * Case 1 (issue 6): a run killed mid-write. The real CLI is spawned with ACE_FAULT_POINT so that the
- * process SIGKILLs itself (src/runtime/faults.ts): after the data and manifest are written but before
+ * process SIGKILLs itself (src/faults.ts): after the data and manifest are written but before
  * the pointer swap, or after the first partition (the rejects) was made current. Readers keep seeing a
  * complete version; the orphan folder is garbage until `gc` removes it; a rerun gives the same rows.
  */
