@@ -1,7 +1,8 @@
 /**
  * `npm run demo`: generates a month of realistic raw traffic (March 2026, with its DST day) into the
  * lake (ACE_LAKE_ROOT, default ./lake), runs the daily graph for every date of the month, then the
- * monthly graph, and prints where the exports are with a short per-client summary.
+ * monthly graph, and prints where the exports are with a short per-client summary. At a terminal the
+ * jobs show as in `pipeline` (src/cli/terminal.ts).
  * Options: --month YYYY-MM, --events-per-day N, --seed N.
  */
 import path from 'node:path';
@@ -51,7 +52,9 @@ cliMain(async () => {
     // not billed here); then every date of the month runs the whole daily graph, oldest first.
     const ingestOnly = { ...DAILY_GRAPH, nodes: DAILY_GRAPH.nodes.filter((n) => n.job !== 'ace_unit_calc_daily') };
     term.plan(lookback.length * ingestOnly.nodes.length + days.length * DAILY_GRAPH.nodes.length + MONTHLY_GRAPH.nodes.length);
-    const say = (text: string) => config.logFormat === 'json' && process.stderr.write(text); // a terminal has the progress line
+    const say = (text: string) => {
+      if (config.logFormat === 'json') process.stderr.write(text); // a terminal has the progress line instead
+    };
     for (const date of lookback) {
       say(`lookback ${date} …\n`);
       await runGraph(services, ingestOnly, { date }, run);

@@ -2,7 +2,8 @@
  * `npm run pipeline -- daily --date D | daily --from A --to B | daily | monthly --month M`.
  * A backfill runs date by date in order and stops at the first failure, naming the job and date;
  * the same command run again resumes after the dates it already completed. Jobs of a graph run one at
- * a time unless `--parallel N` (src/graph/runner.ts).
+ * a time unless `--parallel N` (src/graph/runner.ts). At a terminal: a line per job, a progress line and a
+ * summary; the JSON log goes to the lake's `_logs/` and, piped or with `--verbose`, to stderr (src/cli/terminal.ts).
  */
 import { Command } from 'commander';
 import { UsageError } from '../errors.js';
