@@ -9,7 +9,8 @@ export type { Logger };
 
 const REDACT = ['password', 'secret', 'url', 'warehouseUrl', 'connectionString', '*.password', '*.secret', '*.url'];
 
-function humanLine(line: string): string {
+/** A pino JSON line as a short human line (`12:00:01 WARN  [job date] message  key=value`). */
+export function humanLine(line: string): string {
   let o: Record<string, unknown>;
   try {
     o = JSON.parse(line);
@@ -37,6 +38,18 @@ export function createLogger(format: 'json' | 'pretty', level = process.env.LOG_
   const out = new Writable({
     write(chunk, _enc, cb) {
       process.stderr.write(humanLine(String(chunk)));
+      cb();
+    },
+  });
+  return pino(options, out);
+}
+
+/** A logger whose JSON lines are handed to `write`, one call per line (the CLI's run console decides where they go). */
+export function createLineLogger(write: (line: string) => void, level = process.env.LOG_LEVEL || 'info'): Logger {
+  const options = { level, redact: { paths: REDACT, censor: '[redacted]' }, base: undefined };
+  const out = new Writable({
+    write(chunk, _enc, cb) {
+      write(String(chunk));
       cb();
     },
   });

@@ -1,7 +1,8 @@
 /**
  * `npm run demo`: generates a month of realistic raw traffic (March 2026, with its DST day) into the
  * lake (ACE_LAKE_ROOT, default ./lake), runs the daily graph for every date of the month, then the
- * monthly graph, and prints where the exports are with a short per-client summary.
+ * monthly graph, and prints where the exports are with a short per-client summary. At a terminal the
+ * jobs show as in `pipeline` (src/cli/terminal.ts).
  * Options: --month YYYY-MM, --events-per-day N, --seed N.
  */
 import path from 'node:path';
@@ -9,14 +10,13 @@ import { Command } from 'commander';
 import { generate } from '../gen/generator.js';
 import { DAILY_GRAPH, MONTHLY_GRAPH } from '../graph/graph.js';
 import { runGraph } from '../graph/runner.js';
-import { runJob } from '../run/run.js';
-import { JOBS } from '../../jobs/index.js';
 import { UsageError } from '../errors.js';
 import { addDays, datesBetween, firstDayOf, lastDayOf } from '../time/time.js';
 import { cliMain, withServices } from './main.js';
 import { print } from './output.js';
 import { requireMonth, parseArgs } from './args.js';
 import { formatRows } from './format.js';
+import { RunConsole } from './terminal.js';
 import { readPointer } from '../lake/publish.js';
 import { TABLES } from '../rules/tables.js';
 import { reportAfterExports } from '../ops/report.js';
@@ -25,9 +25,10 @@ cliMain(async () => {
   const program = new Command('demo')
     .option('--month <YYYY-MM>', 'month to generate and bill', '2026-03')
     .option('--events-per-day <n>', 'attempted notifications per day', '400')
-    .option('--seed <n>', 'generator seed', '7');
+    .option('--seed <n>', 'generator seed', '7')
+    .option('--verbose', 'at a terminal, also print the detailed log lines (they always go to the lake\'s _logs/)');
   parseArgs(program);
-  const o = program.opts<{ month: string; eventsPerDay: string; seed: string }>();
+  const o = program.opts<{ month: string; eventsPerDay: string; seed: string; verbose?: boolean }>();
   const month = requireMonth(o.month, '--month', 'demo');
   const eventsPerDay = Number(o.eventsPerDay);
   const seed = Number(o.seed);
@@ -42,20 +43,32 @@ cliMain(async () => {
   const gen = await generate({ root, seed, from: addDays(first, -3), to: addDays(last, 2), eventsPerDay, clean: true });
   process.stderr.write(`  ${gen.files.total} raw files written\n`);
 
-  return withServices(async (services) => {
+  const term = new RunConsole({ command: 'demo', argv: process.argv.slice(2), verbose: !!o.verbose });
+  return withServices(async (services, config) => {
     const started = Date.now();
+    const run = { onEvent: term.onEvent };
+    const lookback = datesBetween(addDays(first, -3), addDays(first, -1));
+    const days = datesBetween(first, last);
     // The lookback days before the month need only their ingest and lookup jobs (their own month is
     // not billed here); then every date of the month runs the whole daily graph, oldest first.
-    for (const date of datesBetween(addDays(first, -3), addDays(first, -1))) {
-      process.stderr.write(`lookback ${date} …\n`);
-      for (const node of DAILY_GRAPH.nodes.filter((n) => n.job !== 'ace_unit_calc_daily')) await runJob(services, JOBS[node.job], { date });
+    const ingestOnly = { ...DAILY_GRAPH, nodes: DAILY_GRAPH.nodes.filter((n) => n.job !== 'ace_unit_calc_daily') };
+    term.plan(lookback.length * ingestOnly.nodes.length + days.length * DAILY_GRAPH.nodes.length + MONTHLY_GRAPH.nodes.length);
+    const say = (text: string) => {
+      if (config.logFormat === 'json') process.stderr.write(text); // a terminal has the progress line instead
+    };
+    for (const date of lookback) {
+      say(`lookback ${date} …\n`);
+      await runGraph(services, ingestOnly, { date }, run);
+      await term.checkpoint();
     }
-    for (const date of datesBetween(first, last)) {
-      process.stderr.write(`daily ${date} …\n`);
-      await runGraph(services, DAILY_GRAPH, { date });
+    for (const date of days) {
+      say(`daily ${date} …\n`);
+      await runGraph(services, DAILY_GRAPH, { date }, run);
+      await term.checkpoint();
     }
-    await runGraph(services, MONTHLY_GRAPH, { month });
+    await runGraph(services, MONTHLY_GRAPH, { month }, run);
     const page = await reportAfterExports(services, month);
+    await term.close(); // the summary before the results
     const db = await services.engine.connect();
     try {
       const exportKey = `ace_unit_monthly_output/billing_month=${month}/ace_units_${month}.csv`;
@@ -81,5 +94,5 @@ cliMain(async () => {
       db.close();
     }
     return 0;
-  });
+  }, term);
 });

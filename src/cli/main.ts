@@ -5,6 +5,7 @@ import { createLogger, Logger } from '../log.js';
 import { Services } from '../run/context.js';
 import { openServices } from '../run/services.js';
 import { HelpShown } from './args.js';
+import { ObjectStore } from '../lake/objectStore.js';
 import { exitAfterFlush, guardOutput } from './output.js';
 import { ShutdownError, isPublishing, publishedCount, requestShutdown, shutdownMessage, shutdownRequested } from '../run/abort.js';
 
@@ -31,13 +32,22 @@ export function installShutdownHandler(exit: (code: number) => never = process.e
   process.on('SIGINT', onSignal);
 }
 
-export async function withServices<T>(fn: (services: Services, config: Config, log: Logger) => Promise<T>): Promise<T> {
+/** Where a command's log goes when it is not the default logger: src/cli/terminal.ts (pipeline, demo). */
+export interface RunLog {
+  logger(config: Config): Logger;
+  attach(store: ObjectStore): void;
+  close(): Promise<void>;
+}
+
+export async function withServices<T>(fn: (services: Services, config: Config, log: Logger) => Promise<T>, runLog?: RunLog): Promise<T> {
   const config = loadConfig();
-  const log = createLogger(config.logFormat);
+  const log = runLog ? runLog.logger(config) : createLogger(config.logFormat);
   const services = await openServices(config, log);
+  runLog?.attach(services.store);
   try {
     return await fn(services, config, log);
   } finally {
+    await runLog?.close();
     services.engine.close();
   }
 }

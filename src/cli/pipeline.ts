@@ -2,7 +2,8 @@
  * `npm run pipeline -- daily --date D | daily --from A --to B | daily | monthly --month M`.
  * A backfill runs date by date in order and stops at the first failure, naming the job and date;
  * the same command run again resumes after the dates it already completed. Jobs of a graph run one at
- * a time unless `--parallel N` (src/graph/runner.ts).
+ * a time unless `--parallel N` (src/graph/runner.ts). At a terminal: a line per job, a progress line and a
+ * summary; the JSON log goes to the lake's `_logs/` and, piped or with `--verbose`, to stderr (src/cli/terminal.ts).
  */
 import { Command } from 'commander';
 import { UsageError } from '../errors.js';
@@ -14,7 +15,7 @@ import { BusinessDate, datesBetween } from '../time/time.js';
 import { cliMain, withServices } from './main.js';
 import { print } from './output.js';
 import { requireDate, requireMonth, parseArgs, parseParallel } from './args.js';
-import { formatRows } from './format.js';
+import { RunConsole } from './terminal.js';
 import { restateMonth } from '../ops/restate.js';
 import { readState } from '../lake/json.js';
 import { ObjectStore } from '../lake/objectStore.js';
@@ -27,21 +28,9 @@ async function backfillProgress(store: ObjectStore, key: string, log: Logger): P
   return Array.isArray(state?.completed) ? state.completed.filter((d): d is string => typeof d === 'string') : [];
 }
 
-function summary(results: JobResult[]): string {
-  const rows = results.map((r) => ({
-    period: r.date ?? r.month,
-    job: r.job,
-    status: r.status,
-    rows: r.rows,
-    seconds: (r.elapsedMs / 1000).toFixed(1),
-    warnings: r.warnings.length,
-  }));
-  return formatRows(rows, 'table');
-}
-
+/** A machine gets the results as JSON lines on stdout; a person saw a line per job and the summary (src/cli/terminal.ts). */
 function report(results: JobResult[], json: boolean): void {
   if (json) for (const r of results) print(`${JSON.stringify(r)}\n`);
-  else print(`\n${summary(results)}`);
 }
 
 cliMain(async () => {
@@ -55,12 +44,15 @@ cliMain(async () => {
     .option('--restart', 'backfill: start again from --from instead of resuming')
     .option('--force', 'rerun jobs even when their inputs did not change')
     .option('--final', 'monthly/restate: mark the exports final (the month close)')
-    .option('--parallel <n>', 'jobs of a graph run at once (default 1: they share one DuckDB that already uses every core)');
+    .option('--parallel <n>', 'jobs of a graph run at once (default 1: they share one DuckDB that already uses every core)')
+    .option('--verbose', 'at a terminal, also print the detailed log lines (they always go to the lake\'s _logs/)');
   parseArgs(program);
   const [graph] = program.args;
-  const o = program.opts<{ date?: string; from?: string; to?: string; month?: string; allowPartial?: boolean; restart?: boolean; force?: boolean; final?: boolean; parallel?: string }>();
+  const o = program.opts<{ date?: string; from?: string; to?: string; month?: string; allowPartial?: boolean; restart?: boolean; force?: boolean; final?: boolean; parallel?: string; verbose?: boolean }>();
   const flags = { force: !!o.force };
-  const run = { parallel: parseParallel(o.parallel) };
+  const term = new RunConsole({ command: 'pipeline', argv: process.argv.slice(2), verbose: !!o.verbose });
+  const run = { parallel: parseParallel(o.parallel), onEvent: term.onEvent };
+  const perDate = DAILY_GRAPH.nodes.length;
   return withServices(async (services, config, log) => {
     const json = config.logFormat === 'json';
     const all: JobResult[] = [];
@@ -74,6 +66,7 @@ cliMain(async () => {
     }
     if (graph === 'monthly') {
       const month = requireMonth(o.month, '--month', 'pipeline monthly');
+      term.plan(MONTHLY_GRAPH.nodes.length);
       all.push(...(await runGraph(services, MONTHLY_GRAPH, { month, flags: { allowPartial: !!o.allowPartial, final: o.final, force: !!o.force } }, run)));
       report(all, json);
       const page = await reportAfterExports(services, month); // the month's report beside the exports (src/ops/report.ts)
@@ -104,7 +97,11 @@ cliMain(async () => {
       const last = parseDailyRunState(await services.store.readText(DAILY_STATE_KEY), config.latenessHours, (message) => log.warn({ event: 'state.unreadable' }, message));
       dates = scheduledDates(now, config.latenessHours, last);
       log.info({ event: 'schedule.dates', dates: dates.join(','), after: last?.closed_through ?? null }, `scheduled run: ${dates.join(', ') || 'no date'}${last ? ` (every date after ${last.closed_through}, the last successful run's closed windows)` : ''}`);
-      for (const date of dates) all.push(...(await runGraph(services, DAILY_GRAPH, { date, flags }, run)));
+      term.plan(dates.length * perDate);
+      for (const date of dates) {
+        all.push(...(await runGraph(services, DAILY_GRAPH, { date, flags }, run)));
+        await term.checkpoint();
+      }
       // Only after every date succeeded: a failed run leaves the state, so the next run redoes its dates.
       await services.store.writeText(DAILY_STATE_KEY, `${JSON.stringify(dailyRunState(now, config.latenessHours, dates))}\n`);
       report(all, json);
@@ -112,11 +109,11 @@ cliMain(async () => {
     }
 
     const completed = stateKey ? await backfillProgress(services.store, stateKey, log) : [];
+    term.plan(dates.length * perDate);
     for (const date of dates) {
       try {
         all.push(...(await runGraph(services, DAILY_GRAPH, { date, flags }, run)));
       } catch (err) {
-        if (!json && all.length > 0) print(`\n${summary(all)}`);
         if (stateKey) throw Object.assign(err as Error, { message: `${(err as Error).message} (backfill stopped at ${date}; run the same command again to resume)` });
         throw err;
       }
@@ -124,8 +121,9 @@ cliMain(async () => {
         completed.push(date);
         await services.store.writeText(stateKey, JSON.stringify({ completed }));
       }
+      await term.checkpoint();
     }
     report(all, json);
     return 0;
-  });
+  }, term);
 });

@@ -4,16 +4,14 @@
  * then writes the exports again: a new version with the earlier one kept under versions/ and a
  * unit-by-unit diff, or nothing when no number changed.
  */
-import { JOBS } from '../../jobs/index.js';
 import { monthStatus } from './status.js';
 import { Services } from '../run/context.js';
 import { JobResult } from '../run/job.js';
-import { runJob } from '../run/run.js';
 import { BillingMonth, parseBusinessDate } from '../time/time.js';
 import { DAILY_GRAPH, MONTHLY_GRAPH, isJobName, levelsOf } from '../graph/graph.js';
-import { runGraph } from '../graph/runner.js';
+import { RunOptions, runGraph, runOne } from '../graph/runner.js';
 
-export async function restateMonth(services: Services, month: BillingMonth, flags: { final?: boolean; allowPartial?: boolean }, options: { parallel?: number } = {}): Promise<JobResult[]> {
+export async function restateMonth(services: Services, month: BillingMonth, flags: { final?: boolean; allowPartial?: boolean }, options: RunOptions = {}): Promise<JobResult[]> {
   const statuses = await monthStatus(services, month);
   // Daily partitions in the graph's order: every ingest date first, then the calc as of its date.
   const level = new Map(levelsOf(DAILY_GRAPH).flatMap((jobs, i) => jobs.map((j) => [j as string, i] as const)));
@@ -23,7 +21,7 @@ export async function restateMonth(services: Services, month: BillingMonth, flag
   services.log.info({ event: 'restate.plan', partitions: rebuild.length }, `restating ${month}: ${rebuild.length} partition(s) to rebuild`);
   const results: JobResult[] = [];
   for (const s of rebuild) {
-    if (isJobName(s.job)) results.push(await runJob(services, JOBS[s.job], { date: s.period }));
+    if (isJobName(s.job)) results.push(await runOne(services, s.job, { date: s.period }, options.onEvent));
   }
   results.push(...(await runGraph(services, MONTHLY_GRAPH, { month, flags }, options)));
   return results;
