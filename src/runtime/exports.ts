@@ -17,6 +17,7 @@ import { JobContext } from './context.js';
 import { JobOutcome } from './job.js';
 import { currentTime, describeBlocker, monthCloseBlockers } from './status.js';
 import { readJson } from '../lake/json.js';
+import { CERTIFICATE_FILE, certificateJson } from '../ops/certificate.js';
 
 export interface ExportSpec {
   /** File name stem: `ace_units` or `ace_units_by_outcome_experience`. */
@@ -40,6 +41,8 @@ export interface Manifest {
   final: boolean;
   version: number;
   previous_version?: { version: number; sha256: string; generated_at: string; diff: string | null } | null;
+  /** The month-close certificate written beside this manifest (src/ops/certificate.ts). */
+  certificate?: { file: string; complete: boolean };
   generated_at: string;
   run_id: string;
 }
@@ -124,7 +127,9 @@ export async function runExport(ctx: JobContext, spec: ExportSpec): Promise<JobO
     // checked against these inputs, and at month close it becomes final.
     const unchanged = JSON.stringify(previous.source_run_ids) === JSON.stringify(sources) && (previous.final || !final);
     if (!unchanged) {
-      const refreshed = { ...previous, source_run_ids: sources, final: previous.final || final, checked_at: new Date().toISOString(), checked_by: ctx.runId };
+      const cert = await certificateJson(ctx.services, month, currentTime(), { job: ctx.job, version: previous.version, run_id: ctx.runId });
+      ctx.stageObject({ key: `${prefix}/${CERTIFICATE_FILE}`, text: cert.text });
+      const refreshed = { ...previous, source_run_ids: sources, final: previous.final || final, checked_at: new Date().toISOString(), checked_by: ctx.runId, certificate: { file: CERTIFICATE_FILE, complete: cert.complete } };
       ctx.stageObject({ key: `${prefix}/_manifest.json`, text: `${JSON.stringify(refreshed, null, 2)}\n` });
     }
     ctx.log.info({ event: 'export.unchanged', version: previous.version }, `no number changed since version ${previous.version}: the CSV stands${final && !previous.final ? ', now marked final' : ''}`);
@@ -137,6 +142,8 @@ export async function runExport(ctx: JobContext, spec: ExportSpec): Promise<JobO
     const oldCsv = await exportStore.readText(`${prefix}/${previous.file}`);
     if (oldCsv !== null) ctx.stageObject({ key: `${prefix}/versions/v${previous.version}/${previous.file}`, text: oldCsv });
     ctx.stageObject({ key: `${prefix}/versions/v${previous.version}/_manifest.json`, text: `${JSON.stringify(previous, null, 2)}\n` });
+    const oldCert = await exportStore.readText(`${prefix}/${CERTIFICATE_FILE}`);
+    if (oldCert !== null) ctx.stageObject({ key: `${prefix}/versions/v${previous.version}/${CERTIFICATE_FILE}`, text: oldCert });
     diffFile = `diff_v${previous.version}_v${version}.csv`;
     const diffLocal = path.join(ctx.scratch, diffFile);
     await writeUnitDiff(ctx, month, previous, diffLocal);
@@ -160,8 +167,11 @@ export async function runExport(ctx: JobContext, spec: ExportSpec): Promise<JobO
     generated_at: new Date().toISOString(),
     run_id: ctx.runId,
   };
-  // The CSV first, then the manifest that describes it: a reader that finds the manifest finds its file.
+  const cert = await certificateJson(ctx.services, month, currentTime(), { job: ctx.job, version, run_id: ctx.runId });
+  manifest.certificate = { file: CERTIFICATE_FILE, complete: cert.complete };
+  // The CSV and the certificate first, then the manifest that describes them: a reader that finds the manifest finds its files.
   ctx.stageObject({ key: `${prefix}/${file}`, file: local });
+  ctx.stageObject({ key: `${prefix}/${CERTIFICATE_FILE}`, text: cert.text });
   ctx.stageObject({ key: `${prefix}/_manifest.json`, text: `${JSON.stringify(manifest, null, 2)}\n` });
   ctx.log.info({ event: 'export.written', file: ctx.services.exportStore.describe(`${prefix}/${file}`), rows: manifest.rows, ace_units: manifest.total_ace_units }, `wrote ${ctx.services.exportStore.describe(`${prefix}/${file}`)}`);
   return { rows: manifest.rows, details: { file: ctx.services.exportStore.describe(`${prefix}/${file}`), total_ace_units: manifest.total_ace_units, partial, version } };

@@ -175,7 +175,7 @@ export async function ingest(ctx: JobContext, plan: IngestPlan): Promise<IngestR
     return { counts: { lines_read: lines } as IngestCounts, files: mine.length, rejectRate: 0, upToDate: false };
   }
   await ctx.db.run(renderIngestOutcome(spec));
-  return finishIngest(ctx, plan, fingerprint, files.length);
+  return finishIngest(ctx, plan, fingerprint, files);
 }
 
 /** One file as DuckDB reads it: the downloaded (or local) object, or its rewrite with `\n` line ends. */
@@ -319,8 +319,9 @@ async function checkBytes(ctx: JobContext, date: string, sources: ReadSource[]):
 }
 
 /** Counts, the reject-rate check and staging, once dedup and the date filter (ingest_outcome.sql) ran. */
-async function finishIngest(ctx: JobContext, plan: IngestPlan, fingerprint: string, fileCount: number): Promise<IngestResult> {
+async function finishIngest(ctx: JobContext, plan: IngestPlan, fingerprint: string, files: RawFile[]): Promise<IngestResult> {
   const { spec, date } = plan;
+  const fileCount = files.length;
   const [countsRow] = await ctx.db.all<Record<string, string | number>>(renderIngestCounts());
   const counts = Object.fromEntries(Object.entries(countsRow).map(([k, v]) => [k, Number(v)])) as unknown as IngestCounts;
   const rejectRate = counts.owned_nonblank === 0 ? 0 : counts.owned_rejected / counts.owned_nonblank;
@@ -343,8 +344,15 @@ async function finishIngest(ctx: JobContext, plan: IngestPlan, fingerprint: stri
 
   // The rejects first, the table last: the table's pointer (with the fingerprint) marks the run complete.
   await ctx.stage(plan.rejectsTable, date, renderIngestRejects(), { run_id: ctx.runId, dt: date });
-  await ctx.stage(plan.table, date, renderIngestKept(spec, plan.table.partitionKey), { run_id: ctx.runId, dt: date }, { fingerprint, meta: { counts, files: fileCount } });
+  await ctx.stage(plan.table, date, renderIngestKept(spec, plan.table.partitionKey), { run_id: ctx.runId, dt: date }, { fingerprint, meta: { counts, files: fileCount, raw_files: await rawFileRecords(ctx, files) } });
   return { counts, files: fileCount, rejectRate, upToDate: false };
+}
+
+/** The window's files as the month-close certificate lists them (src/ops/certificate.ts): key, size, change marker, physical lines read. */
+async function rawFileRecords(ctx: JobContext, files: RawFile[]): Promise<{ key: string; size: number; version: string; lines: number }[]> {
+  const rows = await ctx.db.all<{ file_index: number; lines: number }>(`SELECT file_index, count(*)::INTEGER AS lines FROM ingest_lines GROUP BY ALL`);
+  const lines = new Map(rows.map((r) => [Number(r.file_index), Number(r.lines)]));
+  return files.map((f, i) => ({ key: f.sourceFile, size: f.size, version: f.version, lines: lines.get(i) ?? 0 }));
 }
 
 /** Declares a raw-stream job: its stream, its tables and which arrival hours it reads and owns. */
