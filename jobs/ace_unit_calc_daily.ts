@@ -18,6 +18,7 @@ import { TABLES } from '../src/rules/tables.js';
 import { RULE_VERSION } from '../src/rules/ace.js';
 import { sqlFile } from '../src/sql/sql.js';
 import { BusinessDate, addDays, datesBetween, firstDayOf, monthOf } from '../src/time/time.js';
+import { checkAnomalies, clientSeries, historyStart } from '../src/ops/anomalyChecks.js';
 
 interface DayInputs {
   delivered: string;
@@ -231,6 +232,8 @@ export const aceUnitCalcDaily: JobDefinition = {
     }
     const totalUnattributed = Object.values(unattributed).reduce((a, b) => a + b, 0);
     ctx.log.info({ event: 'calc.summary', units: audit.rows, agg_rows: agg.rows, days_rebuilt: rebuilt, unattributed: totalUnattributed }, `${month} as of ${asOf}: ${audit.rows} ACE units, ${totalUnattributed} unattributed deliveries, ${rebuilt} day(s) rebuilt`);
-    return { rows: audit.rows, details: { billing_month: month, as_of_date: asOf, ace_units: audit.rows, agg_rows: agg.rows, days_rebuilt: rebuilt, incremental: meta.incremental, unattributed_by_date: unattributed } };
+    // Anomaly checks (src/ops/anomalyChecks.ts): each client's day, and the unattributed share, against their history.
+    const anomalies = await checkAnomalies(ctx, await clientSeries(ctx, historyStart(asOf), asOf, { month, aggFiles: agg.files, unattributed }), [asOf]);
+    return { rows: audit.rows, details: { billing_month: month, as_of_date: asOf, ace_units: audit.rows, agg_rows: agg.rows, days_rebuilt: rebuilt, incremental: meta.incremental, unattributed_by_date: unattributed, anomalies } };
   },
 };

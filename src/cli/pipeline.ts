@@ -55,11 +55,12 @@ cliMain(async () => {
     .option('--restart', 'backfill: start again from --from instead of resuming')
     .option('--force', 'rerun jobs even when their inputs did not change')
     .option('--final', 'monthly/restate: mark the exports final (the month close)')
+    .option('--fail-on-anomaly', 'fail a job (exit 4) whose anomaly checks flag a value, instead of warning')
     .option('--parallel <n>', 'jobs of a graph run at once (default 1: they share one DuckDB that already uses every core)');
   parseArgs(program);
   const [graph] = program.args;
-  const o = program.opts<{ date?: string; from?: string; to?: string; month?: string; allowPartial?: boolean; restart?: boolean; force?: boolean; final?: boolean; parallel?: string }>();
-  const flags = { force: !!o.force };
+  const o = program.opts<{ date?: string; from?: string; to?: string; month?: string; allowPartial?: boolean; restart?: boolean; force?: boolean; final?: boolean; parallel?: string; failOnAnomaly?: boolean }>();
+  const flags = { force: !!o.force, failOnAnomaly: !!o.failOnAnomaly };
   const run = { parallel: parseParallel(o.parallel) };
   return withServices(async (services, config, log) => {
     const json = config.logFormat === 'json';
@@ -72,7 +73,7 @@ cliMain(async () => {
     }
     if (graph === 'monthly') {
       const month = requireMonth(o.month, '--month', 'pipeline monthly');
-      all.push(...(await runGraph(services, MONTHLY_GRAPH, { month, flags: { allowPartial: !!o.allowPartial, final: o.final, force: !!o.force } }, run)));
+      all.push(...(await runGraph(services, MONTHLY_GRAPH, { month, flags: { allowPartial: !!o.allowPartial, final: o.final, force: !!o.force, failOnAnomaly: !!o.failOnAnomaly } }, run)));
       report(all, json);
       return 0;
     }

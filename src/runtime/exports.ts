@@ -18,6 +18,8 @@ import { JobOutcome } from './job.js';
 import { currentTime, describeBlocker, monthCloseBlockers } from './status.js';
 import { readJson } from '../lake/json.js';
 import { CERTIFICATE_FILE, certificateJson } from '../ops/certificate.js';
+import { monthAnomalies } from '../ops/anomalyChecks.js';
+import type { Anomaly } from '../ops/anomaly.js';
 
 export interface ExportSpec {
   /** File name stem: `ace_units` or `ace_units_by_outcome_experience`. */
@@ -43,6 +45,8 @@ export interface Manifest {
   previous_version?: { version: number; sha256: string; generated_at: string; diff: string | null } | null;
   /** The month-close certificate written beside this manifest (src/ops/certificate.ts). */
   certificate?: { file: string; complete: boolean };
+  /** The month's anomaly flags (src/ops/anomalyChecks.ts); empty when none. */
+  anomalies?: Anomaly[];
   generated_at: string;
   run_id: string;
 }
@@ -106,6 +110,7 @@ export async function runExport(ctx: JobContext, spec: ExportSpec): Promise<JobO
     );
   }
 
+  const anomalies = await monthAnomalies(ctx, month, asOf as BusinessDate);
   const file = `${spec.stem}_${month}.csv`;
   const local = path.join(ctx.scratch, file);
   await writeCsv(ctx, sqlFile(spec.rowsSql), local);
@@ -129,7 +134,7 @@ export async function runExport(ctx: JobContext, spec: ExportSpec): Promise<JobO
     if (!unchanged) {
       const cert = await certificateJson(ctx.services, month, currentTime(), { job: ctx.job, version: previous.version, run_id: ctx.runId });
       ctx.stageObject({ key: `${prefix}/${CERTIFICATE_FILE}`, text: cert.text });
-      const refreshed = { ...previous, source_run_ids: sources, final: previous.final || final, checked_at: new Date().toISOString(), checked_by: ctx.runId, certificate: { file: CERTIFICATE_FILE, complete: cert.complete } };
+      const refreshed = { ...previous, source_run_ids: sources, final: previous.final || final, checked_at: new Date().toISOString(), checked_by: ctx.runId, certificate: { file: CERTIFICATE_FILE, complete: cert.complete }, anomalies };
       ctx.stageObject({ key: `${prefix}/_manifest.json`, text: `${JSON.stringify(refreshed, null, 2)}\n` });
     }
     ctx.log.info({ event: 'export.unchanged', version: previous.version }, `no number changed since version ${previous.version}: the CSV stands${final && !previous.final ? ', now marked final' : ''}`);
@@ -166,6 +171,7 @@ export async function runExport(ctx: JobContext, spec: ExportSpec): Promise<JobO
     previous_version: previous ? { version: previous.version, sha256: previous.sha256, generated_at: previous.generated_at, diff: diffFile } : null,
     generated_at: new Date().toISOString(),
     run_id: ctx.runId,
+    anomalies,
   };
   const cert = await certificateJson(ctx.services, month, currentTime(), { job: ctx.job, version, run_id: ctx.runId });
   manifest.certificate = { file: CERTIFICATE_FILE, complete: cert.complete };

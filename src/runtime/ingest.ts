@@ -19,6 +19,7 @@ import { ObjectStore } from '../lake/objectStore.js';
 import { JobDefinition } from './job.js';
 import { JobName } from '../graph/graph.js';
 import { readJson } from '../lake/json.js';
+import { checkAnomalies, historyStart, isWatchedStream, streamSeries } from '../ops/anomalyChecks.js';
 import { LineScan, MAX_LINE_BYTES, endsWithNewline, gzipTrailerSize, scanLines, startsWithCarriageReturns } from './rawBytes.js';
 
 export interface IngestPlan {
@@ -373,7 +374,9 @@ export function ingestJob(def: {
       const date = ctx.period.date as BusinessDate;
       const hours = def.hours(date, ctx.config.latenessHours);
       const r = await ingest(ctx, { spec: def.spec, table: def.table, rejectsTable: def.rejectsTable, date, readHours: hours.read, ownedHours: hours.owned });
-      return { rows: r.counts.kept ?? 0, upToDate: r.upToDate, details: { ...r.counts, files: r.files, reject_rate: r.rejectRate } };
+      // Anomaly checks (src/ops/anomalyChecks.ts): this date's counts against the stream's history.
+      const anomalies = r.upToDate || ctx.flags.shard?.kind === 'shard' || !isWatchedStream(def.spec.stream) ? [] : await checkAnomalies(ctx, await streamSeries(ctx, def.spec.stream, historyStart(date), date, { date, counts: r.counts as unknown as Record<string, number> }), [date]);
+      return { rows: r.counts.kept ?? 0, upToDate: r.upToDate, details: { ...r.counts, files: r.files, reject_rate: r.rejectRate, anomalies } };
     },
   };
 }

@@ -18,7 +18,7 @@ export interface RunRequest {
   date?: string;
   month?: string;
   /** Flags a job understands: force (rerun on unchanged inputs), allowPartial and final (exports). */
-  flags?: { force?: boolean; allowPartial?: boolean; final?: boolean; shard?: ShardMode };
+  flags?: { force?: boolean; allowPartial?: boolean; final?: boolean; shard?: ShardMode; failOnAnomaly?: boolean };
 }
 
 export async function runJob(services: Services, job: JobDefinition, request: RunRequest): Promise<JobResult> {
