@@ -13,9 +13,10 @@ export const WEEKDAY_WEEKS = 8;
 export const WEEKDAY_MIN = 4;
 export const LAST_DAYS = 28;
 /**
- * The MAD used is at least this share of the median (and at least the metric's absolute floor), so a
- * history that barely moves (MAD 0) does not flag every small change: with k = 5 the band is at least
- * ± 25 % of the median. A 90 % drop is always outside it.
+ * The MAD used is at least this share of the median, at least √median for a count (its Poisson noise:
+ * a few weeks of history can show a MAD far below it by chance), and at least the metric's absolute
+ * floor, so a history that barely moves does not flag every small change: with k = 5 the band is at
+ * least ± 25 % of the median. A 90 % drop of a count of 30 or more is always outside it.
  */
 export const MIN_RELATIVE_MAD = 0.05;
 
@@ -27,7 +28,9 @@ export interface Series {
   /** The stream, the client_id, or `all`. */
   subject: string;
   metric: string;
-  /** The smallest MAD that counts (1 for counts, a fraction for shares). */
+  /** A count (MAD at least √median and 1) or a share (MAD at least `floor`). */
+  kind: 'count' | 'share';
+  /** The smallest MAD that counts for a share. */
   floor: number;
   /** Value by date (YYYY-MM-DD); a date without a value has no data (not zero). */
   values: Map<string, number>;
@@ -38,7 +41,7 @@ export interface Band {
   /** The history values the band was computed from. */
   history: number[];
   median: number;
-  /** The MAD used: the history's MAD, raised to MIN_RELATIVE_MAD × median or the metric's floor when smaller. */
+  /** The MAD used: the history's MAD, raised to the floors of MIN_RELATIVE_MAD when smaller. */
   mad: number;
   low: number;
   high: number;
@@ -76,7 +79,7 @@ export function mad(xs: number[]): number {
  * the same weekday over the last WEEKDAY_WEEKS weeks when at least WEEKDAY_MIN of them have a value,
  * else the last LAST_DAYS days.
  */
-export function bandFor(date: BusinessDate, values: Map<string, number>, k: number, floor: number): Band | null {
+export function bandFor(date: BusinessDate, values: Map<string, number>, k: number, kind: Series['kind'], floor = 0): Band | null {
   const earlier = [...values.keys()].filter((d) => d < date).length;
   if (earlier < MIN_HISTORY) return null;
   const pick = (dates: string[]) => dates.filter((d) => values.has(d)).map((d) => values.get(d) as number);
@@ -85,7 +88,7 @@ export function bandFor(date: BusinessDate, values: Map<string, number>, k: numb
   const history = basis === 'weekday' ? weekday : pick(Array.from({ length: LAST_DAYS }, (_, i) => addDays(date, -(i + 1))));
   if (history.length === 0) return null;
   const m = median(history);
-  const spread = Math.max(mad(history), MIN_RELATIVE_MAD * Math.abs(m), floor);
+  const spread = Math.max(mad(history), MIN_RELATIVE_MAD * Math.abs(m), kind === 'count' ? Math.max(1, Math.sqrt(Math.abs(m))) : floor);
   return { basis, history, median: m, mad: spread, low: m - k * spread, high: m + k * spread };
 }
 
@@ -96,7 +99,7 @@ export function detect(series: Series[], dates: string[], k: number): Anomaly[] 
     for (const s of series) {
       const value = s.values.get(date);
       if (value === undefined) continue;
-      const band = bandFor(date as BusinessDate, s.values, k, s.floor);
+      const band = bandFor(date as BusinessDate, s.values, k, s.kind, s.floor);
       if (!band || (value >= band.low && value <= band.high)) continue;
       out.push({ date, scope: s.scope, subject: s.subject, metric: s.metric, value, median: band.median, mad: band.mad, low: band.low, high: band.high, basis: band.basis, history: band.history.length });
     }

@@ -11,7 +11,8 @@ import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { BadInputError } from '../errors.js';
 import { readPointer } from '../lake/publish.js';
 import { TABLES } from '../rules/tables.js';
-import { BillingMonth, BusinessDate, addDays, datesBetween, monthOf } from '../time/time.js';
+import { BillingMonth, BusinessDate, addDays, datesBetween, monthOf, windowClosesAt } from '../time/time.js';
+import { currentTime } from '../runtime/status.js';
 import type { JobContext } from '../runtime/context.js';
 import { Anomaly, LAST_DAYS, Series, WEEKDAY_WEEKS, describeAnomaly, detect } from './anomaly.js';
 
@@ -21,20 +22,27 @@ export const HISTORY_DAYS = Math.max(WEEKDAY_WEEKS * 7, LAST_DAYS);
 const STREAM_TABLES = { notification_attempted: TABLES.notification_attempted, notification_delivered: TABLES.notification_delivered } as const;
 export type WatchedStream = keyof typeof STREAM_TABLES;
 export const isWatchedStream = (stream: string): stream is WatchedStream => stream in STREAM_TABLES;
-const STREAM_METRICS = ['lines_read', 'kept', 'rejected', 'duplicates', 'too_late'] as const;
+/**
+ * Metric ← ingest count. Lines and rejects are those of the hours the date owns (each line once, and
+ * complete as soon as the date has ended); kept, duplicates and too_late as the run counted them.
+ */
+const STREAM_METRICS = { lines_read: 'owned_nonblank', kept: 'kept', rejected: 'owned_rejected', duplicates: 'duplicates', too_late: 'too_late' } as const;
 const CLIENT_METRICS = { attempted: 'attempted_notifications', delivered: 'delivered_notifications', engaged: 'engaged_customers' } as const;
 /** The unattributed share's smallest MAD: half a percentage point. */
 const SHARE_FLOOR = 0.005;
 
 /** Per stream and date: the counts recorded in each date's current partition (and `fresh` for this run's date). */
 export async function streamSeries(ctx: JobContext, stream: WatchedStream, from: BusinessDate, to: BusinessDate, fresh?: { date: string; counts: Record<string, number> }): Promise<Series[]> {
-  const series = STREAM_METRICS.map((metric) => ({ scope: 'stream' as const, subject: stream, metric, floor: 1, values: new Map<string, number>() }));
+  const series = Object.entries(STREAM_METRICS).map(([metric, count]) => ({ scope: 'stream' as const, subject: stream, metric, count, kind: 'count' as const, floor: 0, values: new Map<string, number>() }));
+  // A date whose window is still open has partial counts: it is neither judged nor history (its last run, after the close, is).
+  const now = currentTime();
   for (const date of datesBetween(from, to)) {
+    if (windowClosesAt(date, ctx.config.latenessHours) > now) continue;
     const counts = date === fresh?.date ? fresh.counts : ((await readPointer(ctx.store, STREAM_TABLES[stream], date))?.meta.counts as Record<string, number> | undefined);
     if (!counts) continue;
-    for (const s of series) if (typeof counts[s.metric] === 'number') s.values.set(date, counts[s.metric]);
+    for (const s of series) if (typeof counts[s.count] === 'number') s.values.set(date, counts[s.count]);
   }
-  return series;
+  return series.map(({ count: _count, ...s }) => s);
 }
 
 /**
@@ -88,7 +96,7 @@ export async function clientSeries(
     for (const [metric, column] of Object.entries(CLIENT_METRICS)) {
       const values = new Map<string, number>();
       for (const d of known) if (d >= firstSeen) values.set(d, Number(days.get(d)?.[column] ?? 0));
-      out.push({ scope: 'client', subject: client, metric, floor: 1, values });
+      out.push({ scope: 'client', subject: client, metric, kind: 'count', floor: 0, values });
     }
   }
   const share = new Map<string, number>();
@@ -98,7 +106,7 @@ export async function clientSeries(
     const delivered = [...byClient.values()].reduce((a, days) => a + Number(days.get(d)?.delivered_notifications ?? 0), 0);
     share.set(d, delivered + unattributed === 0 ? 0 : unattributed / (delivered + unattributed));
   }
-  out.push({ scope: 'day', subject: 'all', metric: 'unattributed_share', floor: SHARE_FLOOR, values: share });
+  out.push({ scope: 'day', subject: 'all', metric: 'unattributed_share', kind: 'share', floor: SHARE_FLOOR, values: share });
   return out;
 }
 

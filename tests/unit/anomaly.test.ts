@@ -36,27 +36,30 @@ describe('bandFor: which history, which band', () => {
       expected: { basis: 'weekday', n: 8, median: 500 },
     },
   ])('$name', ({ values, expected }) => {
-    const band = bandFor(D, values, 5, 1);
+    const band = bandFor(D, values, 5, 'count');
     if (expected === null) return expect(band).toBeNull();
     expect(band).toMatchObject({ basis: expected.basis, median: expected.median });
     expect(band!.history).toHaveLength(expected.n);
   });
 
   test.each([
-    { name: 'MAD of the history', values: [90, 95, 100, 105, 110], k: 5, floor: 1, low: 100 - 5 * 5, high: 100 + 5 * 5 },
-    { name: 'a flat history: at least 5% of the median', values: [200, 200, 200, 200], k: 5, floor: 1, low: 200 - 5 * 10, high: 200 + 5 * 10 },
-    { name: 'a flat history of zeros: the absolute floor', values: [0, 0, 0, 0], k: 5, floor: 1, low: -5, high: 5 },
-    { name: 'k = 3', values: [90, 95, 100, 105, 110], k: 3, floor: 1, low: 100 - 3 * 5, high: 100 + 3 * 5 },
-  ])('band: $name', ({ values, k, floor, low, high }) => {
+    { name: 'a count: √median (10) is above the MAD (5)', values: [90, 95, 100, 105, 110], k: 5, kind: 'count', floor: 0, low: 50, high: 150 },
+    { name: 'a count: the MAD when it is the largest', values: [50, 100, 150], k: 5, kind: 'count', floor: 0, low: -150, high: 350 },
+    { name: 'a flat count: √median', values: [200], k: 5, kind: 'count', floor: 0, low: 200 - 5 * Math.sqrt(200), high: 200 + 5 * Math.sqrt(200) },
+    { name: 'a flat large count: 5% of the median', values: [10000], k: 5, kind: 'count', floor: 0, low: 7500, high: 12500 },
+    { name: 'a flat count of zeros: at least 1', values: [0], k: 5, kind: 'count', floor: 0, low: -5, high: 5 },
+    { name: 'k = 3', values: [90, 95, 100, 105, 110], k: 3, kind: 'count', floor: 0, low: 70, high: 130 },
+    { name: 'a flat share: its floor', values: [0.02], k: 5, kind: 'share', floor: 0.005, low: -0.005, high: 0.045 },
+  ] as const)('band: $name', ({ values, k, kind, floor, low, high }) => {
     // 14 dates (a band exists, over the last 28 days) cycling through the values.
-    const band = bandFor(D, history(D, 14, (i) => values[i % values.length]), k, floor)!;
+    const band = bandFor(D, history(D, 14, (i) => values[i % values.length]), k, kind, floor)!;
     expect(band.low).toBeCloseTo(low);
     expect(band.high).toBeCloseTo(high);
   });
 });
 
 describe('detect', () => {
-  const series = (values: Map<string, number>): Series => ({ scope: 'client', subject: 'c07', metric: 'delivered', floor: 1, values });
+  const series = (values: Map<string, number>): Series => ({ scope: 'client', subject: 'c07', metric: 'delivered', kind: 'count', floor: 0, values });
 
   test('a 90% drop on one date is the one flag; the other dates are inside their band', () => {
     const values = history('2026-03-21', 20, (i) => 100 + ((i * 7) % 11) - 5);
