@@ -13,7 +13,15 @@ import { print } from './output.js';
 import { parseShard, requireDate, requireMonth, parseArgs } from './args.js';
 import { runJob } from '../runtime/run.js';
 
-cliMain(async () => {
+// The container image has one entrypoint (this file): `certificate …` runs the certificate CLI, as the
+// month-close state machine's verify step does (src/graph/stepfunctions.ts, CERTIFICATE_VERIFY_STEP).
+const delegated = process.argv[2] === 'certificate';
+if (delegated) {
+  process.argv.splice(2, 1);
+  void import('./certificate.js');
+}
+
+if (!delegated) cliMain(async () => {
   const program = new Command('job')
     .argument('<job_name>', `one of: ${ALL_JOBS.join(', ')}`)
     .option('--date <YYYY-MM-DD>', 'business date (daily jobs)')

@@ -93,6 +93,9 @@ describe('npm run certificate', () => {
     expect(v.stderr).not.toContain('error');
     expect(v.status).toBe(0);
     expect(v.stdout).toMatch(/^certificate of 2026-03 holds: \d+ raw files in \d+ windows unchanged/);
+    // The container's entrypoint (the job CLI) runs it too, as the month-close state machine does.
+    const viaJob = bash(lake, cliCommand('job', ['certificate', '--month', MONTH, '--verify']));
+    expect([viaJob.status, viaJob.stdout]).toEqual([0, v.stdout]);
   });
 
   test('--verify exits 4 naming a file added, one changed and one removed; the restatement writes version 2 with a new certificate', () => {
