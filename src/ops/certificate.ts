@@ -149,6 +149,25 @@ export async function verifyCertificate(services: Services, cert: Certificate): 
   const unrecorded: string[] = [];
   let windows = 0;
   const keys = new Set<string>();
+  // Windows overlap (each hour is read by several dates): list every (stream, hour) folder once.
+  const wanted = new Map<string, Map<number, Date>>();
+  const hoursOf = (job: string, date: string) => ingestOf(job as IngestJobName).hours(date as BusinessDate, cert.lateness_hours).read;
+  for (const d of cert.dates) {
+    for (const p of d.partitions) {
+      if (p.files === null) continue;
+      const m = wanted.get(p.stream) ?? new Map<number, Date>();
+      for (const h of hoursOf(p.job, d.date)) m.set(h.getTime(), h);
+      wanted.set(p.stream, m);
+    }
+  }
+  const byHour = new Map<string, RawFile[]>();
+  for (const [stream, hours] of wanted) {
+    const sorted = [...hours.values()].sort((a, b) => a.getTime() - b.getTime());
+    for (const f of await listRawFiles(services.raw, stream, sorted, [])) {
+      const k = `${stream} ${f.arrivalHour.getTime()}`;
+      byHour.set(k, [...(byHour.get(k) ?? []), f]);
+    }
+  }
   for (const d of cert.dates) {
     for (const p of d.partitions) {
       if (p.state === 'missing' && p.files === null) continue;
@@ -156,9 +175,7 @@ export async function verifyCertificate(services: Services, cert: Certificate): 
         unrecorded.push(`${p.job} ${d.date}`);
         continue;
       }
-      const { hours } = ingestOf(p.job as IngestJobName);
-      const h = hours(d.date as BusinessDate, cert.lateness_hours);
-      const listed: RawFile[] = await listRawFiles(services.raw, p.stream, h.read, h.owned);
+      const listed = hoursOf(p.job, d.date).flatMap((h) => byHour.get(`${p.stream} ${h.getTime()}`) ?? []);
       windows++;
       for (const f of listed) keys.add(f.sourceFile);
       for (const c of diffFiles(p.files, listed.map((f) => ({ key: f.sourceFile, size: f.size, version: f.version })))) seen.set(`${c.change} ${c.key}`, c);

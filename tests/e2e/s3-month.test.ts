@@ -13,7 +13,7 @@ import fsp from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import zlib from 'node:zlib';
-import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, DeleteObjectCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { generate } from '../../src/gen/generator';
 import { loadConfig } from '../../src/config/config';
 import { silentLogger } from '../../src/log';
@@ -281,6 +281,37 @@ describe('demo month through S3 (fauxqs) is byte-identical to the local run', ()
       if (String(onS3[k].source_file).endsWith('.gz')) bytes = zlib.gunzipSync(bytes);
       const line = bytes.toString('utf8').split('\n')[Number(onS3[k].line_number) - 1].replace(/\r$/, '');
       expect(Buffer.from(String(onS3[k].raw_line), 'utf8').equals(Buffer.from(line, 'utf8'))).toBe(true);
+    }
+  });
+
+  test("npm run certificate over the S3 lake: complete, the local lake's files, sizes and line counts; --verify names an object added since", async () => {
+    const certificate = (lakeRoot: string, args: string[] = []) =>
+      spawnSync(path.join(ROOT, 'node_modules/.bin/tsx'), [path.join(ROOT, 'src/cli/certificate.ts'), '--month', MONTH, '--format', 'json', ...args], {
+        cwd: ROOT,
+        encoding: 'utf8',
+        env: { ...process.env, TZ: 'UTC', LOG_FORMAT: 'json', ACE_LAKE_ROOT: lakeRoot, ACE_DUCKDB_TEMP_DIR: path.join(tmp, 'duckdb-certificate') },
+      });
+    type Cert = { complete: boolean; dates: { date: string; window_closed: boolean; partitions: { stream: string; state: string; counts: unknown; files: { key: string; size: number; lines: number; version: string }[] }[] }[] };
+    const [onS3, onLocal] = [certificate(`s3://${BUCKET}/lake`), certificate(localLake)].map((r) => {
+      if (r.status !== 0) throw new Error(`certificate exited ${r.status}: ${r.stderr}`);
+      return JSON.parse(r.stdout) as Cert;
+    });
+    expect(onS3.complete).toBe(true);
+    expect(onS3.dates).toHaveLength(3 + 31);
+    // The same files, sizes, line counts and counts; the change marker is the ETag on S3, the mtime locally.
+    const withoutVersions = (c: Cert) => c.dates.map((d) => ({ ...d, partitions: d.partitions.map((p) => ({ ...p, files: p.files.map(({ version: _v, ...f }) => f) })) }));
+    expect(withoutVersions(onS3)).toEqual(withoutVersions(onLocal));
+    expect(onS3.dates[10].partitions[0].files[0].version).toMatch(/^"?[0-9a-f]{32}"?$/);
+
+    expect(certificate(`s3://${BUCKET}/lake`, ['--verify']).status).toBe(0);
+    const late = `lake/raw/notification_delivered/${lastDayOf(MONTH).replace(/-/g, '/')}/20/late-after-close.json`;
+    await client.send(new PutObjectCommand({ Bucket: BUCKET, Key: late, Body: '{"event_id":"x"}\n' }));
+    try {
+      const r = certificate(`s3://${BUCKET}/lake`, ['--verify']);
+      expect(r.status).toBe(4);
+      expect(r.stderr).toContain(`added ${late.slice('lake/'.length)}`);
+    } finally {
+      await client.send(new DeleteObjectCommand({ Bucket: BUCKET, Key: late }));
     }
   });
 
