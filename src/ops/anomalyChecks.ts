@@ -36,11 +36,14 @@ export async function streamSeries(ctx: JobContext, stream: WatchedStream, from:
   const series = Object.entries(STREAM_METRICS).map(([metric, count]) => ({ scope: 'stream' as const, subject: stream, metric, count, kind: 'count' as const, floor: 0, values: new Map<string, number>() }));
   // A date whose window is still open has partial counts: it is neither judged nor history (its last run, after the close, is).
   const now = currentTime();
-  for (const date of datesBetween(from, to)) {
-    if (windowClosesAt(date, ctx.config.latenessHours) > now) continue;
-    const counts = date === fresh?.date ? fresh.counts : ((await readPointer(ctx.store, STREAM_TABLES[stream], date))?.meta.counts as Record<string, number> | undefined);
+  const dates = datesBetween(from, to).filter((date) => windowClosesAt(date, ctx.config.latenessHours) <= now);
+  // The pointers are small objects: read them side by side (on S3 each is a round trip).
+  const all = await Promise.all(
+    dates.map(async (date) => (date === fresh?.date ? fresh.counts : ((await readPointer(ctx.store, STREAM_TABLES[stream], date))?.meta.counts as Record<string, number> | undefined))),
+  );
+  for (const [i, counts] of all.entries()) {
     if (!counts) continue;
-    for (const s of series) if (typeof counts[s.count] === 'number') s.values.set(date, counts[s.count]);
+    for (const s of series) if (typeof counts[s.count] === 'number') s.values.set(dates[i], counts[s.count]);
   }
   return series.map(({ count: _count, ...s }) => s);
 }
@@ -100,8 +103,11 @@ export async function clientSeries(
     }
   }
   const share = new Map<string, number>();
-  for (const d of known) {
-    const unattributed = fresh?.month === d.slice(0, 7) && d in fresh.unattributed ? fresh.unattributed[d] : (await readPointer(ctx.store, TABLES.unattributed_deliveries, d))?.rows;
+  const unattributedRows = await Promise.all(
+    known.map(async (d) => (fresh?.month === d.slice(0, 7) && d in fresh.unattributed ? fresh.unattributed[d] : (await readPointer(ctx.store, TABLES.unattributed_deliveries, d))?.rows)),
+  );
+  for (const [i, d] of known.entries()) {
+    const unattributed = unattributedRows[i];
     if (unattributed === undefined) continue;
     const delivered = [...byClient.values()].reduce((a, days) => a + Number(days.get(d)?.delivered_notifications ?? 0), 0);
     share.set(d, delivered + unattributed === 0 ? 0 : unattributed / (delivered + unattributed));
