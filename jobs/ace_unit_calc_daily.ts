@@ -12,6 +12,7 @@ import { BusinessDate, monthOf } from '../src/time/time.js';
 import { CalcInputs, calcInputs } from './steps/calc-inputs.js';
 import { DayResult, calcDay } from './steps/calc-day.js';
 import { calcMonth } from './steps/calc-month.js';
+import { checkAnomalies, clientSeries, historyStart } from './steps/anomaly-checks.js';
 
 const asOfDate = (p: Period) => (p.kind === 'date' ? p.date : (`${p.month}-01` as BusinessDate));
 
@@ -44,7 +45,9 @@ export const aceUnitCalcDaily = defineJob<CalcInputs>({
     const unattributed = Object.fromEntries(Object.entries(days).map(([d, r]) => [d, r.unattributedRows]));
     const totalUnattributed = Object.values(unattributed).reduce((a, b) => a + b, 0);
     ctx.log.info({ event: 'calc.summary', units: audit.rows, agg_rows: agg.rows, days_rebuilt: rebuilt, unattributed: totalUnattributed }, `${month} as of ${asOf}: ${audit.rows} ACE units, ${totalUnattributed} unattributed deliveries, ${rebuilt} day(s) rebuilt`);
-    return { rows: audit.rows, details: { billing_month: month, as_of_date: asOf, ace_units: audit.rows, agg_rows: agg.rows, days_rebuilt: rebuilt, incremental, unattributed_by_date: unattributed } };
+    // Anomaly checks (steps/anomaly-checks.ts): each client's day, and the unattributed share, against their history.
+    const anomalies = await checkAnomalies(ctx, await clientSeries(ctx, historyStart(asOf), asOf, { month, aggFiles: agg.files, unattributed }), [asOf]);
+    return { rows: audit.rows, details: { billing_month: month, as_of_date: asOf, ace_units: audit.rows, agg_rows: agg.rows, days_rebuilt: rebuilt, incremental, unattributed_by_date: unattributed, anomalies } };
   },
 });
 

@@ -19,6 +19,9 @@ import { JobContext } from '../../src/run/context.js';
 import { Job, JobInputs, JobOutcome, defineJob } from '../../src/run/job.js';
 import { describeBlocker, monthCloseBlockers } from './freshness.js';
 import { readJson } from '../../src/lake/json.js';
+import { CERTIFICATE_FILE, certificateJson } from './certificate.js';
+import { monthAnomalies } from './anomaly-checks.js';
+import type { Anomaly } from '../../src/rules/anomaly.js';
 
 export interface ExportSpec {
   /** File name stem: `ace_units` or `ace_units_by_outcome_experience`. */
@@ -42,6 +45,10 @@ export interface Manifest {
   final: boolean;
   version: number;
   previous_version?: { version: number; sha256: string; generated_at: string; diff: string | null } | null;
+  /** The month-close certificate written beside this manifest (src/ops/certificate.ts). */
+  certificate?: { file: string; complete: boolean };
+  /** The month's anomaly flags (src/ops/anomalyChecks.ts); empty when none. */
+  anomalies?: Anomaly[];
   generated_at: string;
   run_id: string;
 }
@@ -138,6 +145,7 @@ async function runExport(ctx: JobContext, spec: ExportSpec, inputs: ExportInputs
     );
   }
 
+  const anomalies = await monthAnomalies(ctx, month, asOf as BusinessDate);
   const file = `${spec.stem}_${month}.csv`;
   const local = path.join(ctx.scratch, file);
   await writeCsv(ctx, sqlFile(spec.rowsSql), local);
@@ -159,7 +167,9 @@ async function runExport(ctx: JobContext, spec: ExportSpec, inputs: ExportInputs
     // checked against these inputs, and at month close it becomes final.
     const unchanged = JSON.stringify(previous.source_run_ids) === JSON.stringify(sources) && (previous.final || !final);
     if (!unchanged) {
-      const refreshed = { ...previous, source_run_ids: sources, final: previous.final || final, checked_at: new Date().toISOString(), checked_by: ctx.runId };
+      const cert = await certificateJson(ctx.services, month, ctx.config.now(), { job: ctx.job, version: previous.version, run_id: ctx.runId });
+      ctx.stageObject({ key: `${prefix}/${CERTIFICATE_FILE}`, text: cert.text });
+      const refreshed = { ...previous, source_run_ids: sources, final: previous.final || final, checked_at: new Date().toISOString(), checked_by: ctx.runId, certificate: { file: CERTIFICATE_FILE, complete: cert.complete }, anomalies };
       ctx.stageObject({ key: `${prefix}/_manifest.json`, text: `${JSON.stringify(refreshed, null, 2)}\n` });
     }
     ctx.log.info({ event: 'export.unchanged', version: previous.version }, `no number changed since version ${previous.version}: the CSV stands${final && !previous.final ? ', now marked final' : ''}`);
@@ -172,6 +182,8 @@ async function runExport(ctx: JobContext, spec: ExportSpec, inputs: ExportInputs
     const oldCsv = await exportStore.readText(`${prefix}/${previous.file}`);
     if (oldCsv !== null) ctx.stageObject({ key: `${prefix}/versions/v${previous.version}/${previous.file}`, text: oldCsv });
     ctx.stageObject({ key: `${prefix}/versions/v${previous.version}/_manifest.json`, text: `${JSON.stringify(previous, null, 2)}\n` });
+    const oldCert = await exportStore.readText(`${prefix}/${CERTIFICATE_FILE}`);
+    if (oldCert !== null) ctx.stageObject({ key: `${prefix}/versions/v${previous.version}/${CERTIFICATE_FILE}`, text: oldCert });
     diffFile = `diff_v${previous.version}_v${version}.csv`;
     const diffLocal = path.join(ctx.scratch, diffFile);
     await writeUnitDiff(ctx, month, previous, diffLocal);
@@ -194,9 +206,13 @@ async function runExport(ctx: JobContext, spec: ExportSpec, inputs: ExportInputs
     previous_version: previous ? { version: previous.version, sha256: previous.sha256, generated_at: previous.generated_at, diff: diffFile } : null,
     generated_at: new Date().toISOString(),
     run_id: ctx.runId,
+    anomalies,
   };
-  // The CSV first, then the manifest that describes it: a reader that finds the manifest finds its file.
+  const cert = await certificateJson(ctx.services, month, ctx.config.now(), { job: ctx.job, version, run_id: ctx.runId });
+  manifest.certificate = { file: CERTIFICATE_FILE, complete: cert.complete };
+  // The CSV and the certificate first, then the manifest that describes them: a reader that finds the manifest finds its files.
   ctx.stageObject({ key: `${prefix}/${file}`, file: local });
+  ctx.stageObject({ key: `${prefix}/${CERTIFICATE_FILE}`, text: cert.text });
   ctx.stageObject({ key: `${prefix}/_manifest.json`, text: `${JSON.stringify(manifest, null, 2)}\n` });
   ctx.log.info({ event: 'export.written', file: ctx.services.exportStore.describe(`${prefix}/${file}`), rows: manifest.rows, ace_units: manifest.total_ace_units }, `wrote ${ctx.services.exportStore.describe(`${prefix}/${file}`)}`);
   return { rows: manifest.rows, details: { file: ctx.services.exportStore.describe(`${prefix}/${file}`), total_ace_units: manifest.total_ace_units, partial, version } };

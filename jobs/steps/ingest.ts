@@ -18,6 +18,7 @@ import { Job, JobInputs, Period, defineJob } from '../../src/run/job.js';
 import { MAX_LINE_BYTES } from '../../src/run/rawBytes.js';
 import { RawFile, listRawFiles, loadFileTable, readRawLines } from '../../src/run/raw.js';
 import { readShardParts, writeShardParts } from '../../src/run/shards.js';
+import { checkAnomalies, historyStart, isWatchedStream, streamSeries } from './anomaly-checks.js';
 
 /** Which arrival hours a date reads, and the subset it owns (SPEC "Raw input"). */
 export type HoursOf = (date: BusinessDate, latenessHours: number) => { read: Date[]; owned: Date[] };
@@ -46,10 +47,13 @@ export function ingestFingerprint(spec: StreamSpec, files: RawFile[], config: Pi
   return h.digest('hex');
 }
 
+/** A raw-stream job's declaration, with its stream, table and arrival hours (the certificate reads them). */
+export type IngestJob = Job<IngestInputs> & { ingest: { spec: StreamSpec; table: TableDef; hours: HoursOf } };
+
 /** Declares a raw-stream job: its stream, its tables and which arrival hours it reads and owns. */
-export function ingestJob(def: { name: string; description: string; spec: StreamSpec; table: TableDef; rejectsTable: TableDef; hours: HoursOf; shardable: boolean }): Job<IngestInputs> {
+export function ingestJob(def: { name: string; description: string; spec: StreamSpec; table: TableDef; rejectsTable: TableDef; hours: HoursOf; shardable: boolean }): IngestJob {
   const { spec, table, rejectsTable } = def;
-  return defineJob<IngestInputs>({
+  const job = defineJob<IngestInputs>({
     name: def.name,
     period: 'date',
     description: def.description,
@@ -90,11 +94,21 @@ export function ingestJob(def: { name: string; description: string; spec: Stream
       // The rejects first, the table last: the table's pointer (with the fingerprint) marks the run complete.
       const params = { run_id: ctx.runId, dt: date };
       await ctx.stage(rejectsTable, date, renderIngestRejects(), params);
-      await ctx.stage(table, date, renderIngestKept(spec, table.partitionKey), params, { fingerprint, meta: { counts, files: files.length } });
+      await ctx.stage(table, date, renderIngestKept(spec, table.partitionKey), params, { fingerprint, meta: { counts, files: files.length, raw_files: await rawFileRecords(ctx, files) } });
       const rejectRate = counts.owned_nonblank === 0 ? 0 : counts.owned_rejected / counts.owned_nonblank;
-      return { rows: counts.kept ?? 0, details: { ...counts, files: files.length, reject_rate: rejectRate } };
+      // Anomaly checks (steps/anomaly-checks.ts): this date's counts against the stream's history.
+      const anomalies = isWatchedStream(spec.stream) ? await checkAnomalies(ctx, await streamSeries(ctx, spec.stream, historyStart(date), date, { date, counts: counts as unknown as Record<string, number> }), [date]) : [];
+      return { rows: counts.kept ?? 0, details: { ...counts, files: files.length, reject_rate: rejectRate, anomalies } };
     },
   });
+  return Object.assign(job, { ingest: { spec, table, hours: def.hours } });
+}
+
+/** The window's files as the month-close certificate lists them (steps/certificate.ts): key, size, change marker, physical lines read. */
+async function rawFileRecords(ctx: JobContext, files: RawFile[]): Promise<{ key: string; size: number; version: string; lines: number }[]> {
+  const rows = await ctx.db.all<{ file_index: number; lines: number }>(`SELECT file_index, count(*)::INTEGER AS lines FROM ingest_lines GROUP BY ALL`);
+  const lines = new Map(rows.map((r) => [Number(r.file_index), Number(r.lines)]));
+  return files.map((f, i) => ({ key: f.sourceFile, size: f.size, version: f.version, lines: lines.get(i) ?? 0 }));
 }
 
 function dateOf(p: Period): BusinessDate {

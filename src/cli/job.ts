@@ -13,7 +13,15 @@ import { print } from './output.js';
 import { parseShard, requireDate, requireMonth, parseArgs } from './args.js';
 import { runJob } from '../run/run.js';
 
-cliMain(async () => {
+// The container image has one entrypoint (this file): `certificate …` runs the certificate CLI, as the
+// month-close state machine's verify step does (src/graph/stepfunctions.ts, CERTIFICATE_VERIFY_STEP).
+const delegated = process.argv[2] === 'certificate';
+if (delegated) {
+  process.argv.splice(2, 1);
+  void import('./certificate.js');
+}
+
+if (!delegated) cliMain(async () => {
   const program = new Command('job')
     .argument('<job_name>', `one of: ${ALL_JOBS.join(', ')}`)
     .option('--date <YYYY-MM-DD>', 'business date (daily jobs)')
@@ -21,11 +29,12 @@ cliMain(async () => {
     .option('--allow-partial', 'monthly jobs: export a month that is not complete, marked partial')
     .option('--force', 'run even when the inputs did not change')
     .option('--final', 'monthly jobs: mark the exports final (the month close)')
+    .option('--fail-on-anomaly', 'fail (exit 4) when the anomaly checks flag a value, instead of warning')
     .option('--shard <k/N>', 'ingest and calc: build shard k of N (by raw file for ingest, by notification_id hash for the calc); publishes nothing')
     .option('--merge-shards <N>', 'ingest and calc: merge the N shards and publish');
   parseArgs(program);
   const [name] = program.args;
-  const opts = program.opts<{ date?: string; month?: string; allowPartial?: boolean; force?: boolean; final?: boolean; shard?: string; mergeShards?: string }>();
+  const opts = program.opts<{ date?: string; month?: string; allowPartial?: boolean; force?: boolean; final?: boolean; shard?: string; mergeShards?: string; failOnAnomaly?: boolean }>();
   if (!isJobName(name)) throw new UsageError(`unknown job ${JSON.stringify(name)}; the jobs are: ${ALL_JOBS.join(', ')}`);
   const job = JOBS[name];
   if (!job) throw new UsageError(`job ${name} is not implemented yet`);
@@ -43,7 +52,7 @@ cliMain(async () => {
       if (opts.month === undefined) log.info({ event: 'job.defaulted', month }, `no --month given: processing the previous month, ${month}`);
     }
     const shard = parseShard(name, opts.shard, opts.mergeShards);
-    const result = await runJob(services, job, { date, month, flags: { allowPartial: !!opts.allowPartial, force: !!opts.force, final: opts.final, shard } });
+    const result = await runJob(services, job, { date, month, flags: { allowPartial: !!opts.allowPartial, force: !!opts.force, final: opts.final, shard, failOnAnomaly: !!opts.failOnAnomaly } });
     print(`${JSON.stringify(result)}\n`);
     return 0;
   });

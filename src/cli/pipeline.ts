@@ -44,12 +44,13 @@ cliMain(async () => {
     .option('--restart', 'backfill: start again from --from instead of resuming')
     .option('--force', 'rerun jobs even when their inputs did not change')
     .option('--final', 'monthly/restate: mark the exports final (the month close)')
+    .option('--fail-on-anomaly', 'fail a job (exit 4) whose anomaly checks flag a value, instead of warning')
     .option('--parallel <n>', 'jobs of a graph run at once (default 1: they share one DuckDB that already uses every core)')
     .option('--verbose', 'at a terminal, also print the detailed log lines (they always go to the lake\'s _logs/)');
   parseArgs(program);
   const [graph] = program.args;
-  const o = program.opts<{ date?: string; from?: string; to?: string; month?: string; allowPartial?: boolean; restart?: boolean; force?: boolean; final?: boolean; parallel?: string; verbose?: boolean }>();
-  const flags = { force: !!o.force };
+  const o = program.opts<{ date?: string; from?: string; to?: string; month?: string; allowPartial?: boolean; restart?: boolean; force?: boolean; final?: boolean; parallel?: string; verbose?: boolean; failOnAnomaly?: boolean }>();
+  const flags = { force: !!o.force, failOnAnomaly: !!o.failOnAnomaly };
   const term = new RunConsole({ command: 'pipeline', argv: process.argv.slice(2), verbose: !!o.verbose });
   const run = { parallel: parseParallel(o.parallel), onEvent: term.onEvent };
   const perDate = DAILY_GRAPH.nodes.length;
@@ -67,7 +68,7 @@ cliMain(async () => {
     if (graph === 'monthly') {
       const month = requireMonth(o.month, '--month', 'pipeline monthly');
       term.plan(MONTHLY_GRAPH.nodes.length);
-      all.push(...(await runGraph(services, MONTHLY_GRAPH, { month, flags: { allowPartial: !!o.allowPartial, final: o.final, force: !!o.force } }, run)));
+      all.push(...(await runGraph(services, MONTHLY_GRAPH, { month, flags: { allowPartial: !!o.allowPartial, final: o.final, force: !!o.force, failOnAnomaly: !!o.failOnAnomaly } }, run)));
       report(all, json);
       const page = await reportAfterExports(services, month); // the month's report beside the exports (src/ops/report.ts)
       if (!json) print(`Report: ${page.location}\n`);

@@ -42,6 +42,10 @@ export interface Config {
   latenessHours: number;
   attributionDays: number;
   maxRejectRate: number;
+  /** ACE_ANOMALY_K: a metric is an anomaly outside median ± k·MAD of its history (src/ops/anomaly.ts). */
+  anomalyK: number;
+  /** ACE_ALERTS_TOPIC_ARN: the SNS topic anomaly alerts are published to (unset: no alert is sent). */
+  alertsTopicArn: string | null;
   catalog: 'local' | 'glue' | 'glue-crawler';
   aws: AwsConfig;
   duckdb: { memoryLimit: string; tempDir: string; threads: number; sandbox: boolean };
@@ -224,6 +228,8 @@ export function loadConfig(env: Env = process.env): Config {
     latenessHours: numberVar(env, 'ACE_LATENESS_HOURS', DEFAULT_LATENESS_HOURS, (n) => Number.isInteger(n) && n >= 0 && n <= 24 * 31, 'a whole number of hours from 0 to 744'),
     attributionDays: numberVar(env, 'ACE_ATTRIBUTION_DAYS', DEFAULT_ATTRIBUTION_DAYS, (n) => Number.isInteger(n) && n >= 0 && n <= 31, 'a whole number of days from 0 to 31'),
     maxRejectRate: numberVar(env, 'ACE_MAX_REJECT_RATE', DEFAULT_MAX_REJECT_RATE, (n) => n >= 0 && n <= 1, 'a fraction from 0 to 1, e.g. 0.01'),
+    anomalyK: numberVar(env, 'ACE_ANOMALY_K', 5, (n) => n > 0 && n <= 100, 'a positive number of MADs, e.g. 5'),
+    alertsTopicArn: parseTopicArn(env.ACE_ALERTS_TOPIC_ARN),
     catalog,
     aws: loadAwsConfig(env),
     duckdb: { memoryLimit, tempDir, threads: Math.max(1, os.availableParallelism?.() ?? os.cpus().length), sandbox: sandbox === 'on' },
@@ -244,6 +250,13 @@ function parseNow(raw: string | undefined): () => Date {
   const t = Date.parse(raw);
   if (!/^\d{4}-\d{2}-\d{2}T/.test(raw) || Number.isNaN(t)) throw new ConfigError(`ACE_NOW=${raw} is not valid: use an ISO-8601 instant such as 2026-03-03T11:00:00Z, or unset it`);
   return () => new Date(t);
+}
+
+/** ACE_ALERTS_TOPIC_ARN: an SNS topic ARN, or unset. */
+function parseTopicArn(raw: string | undefined): string | null {
+  if (raw === undefined || raw === '') return null;
+  if (!/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$/.test(raw)) throw new ConfigError(`ACE_ALERTS_TOPIC_ARN=${raw} is not valid: use an SNS topic ARN such as arn:aws:sns:us-east-1:123456789012:ace-alerts, or unset it`);
+  return raw;
 }
 
 /** The folder for every temporary file of a run (ACE_SCRATCH_DIR, default `<tmp>/ace-unit`). */

@@ -69,7 +69,7 @@ export class JobContext {
   readonly stagedObjects: StagedObject[] = [];
   readonly warnings: string[] = [];
   /** Flags of the request: `force` (rerun even when inputs are unchanged), `allowPartial` (exports). */
-  flags: { force?: boolean; allowPartial?: boolean; final?: boolean; shard?: ShardMode } = {};
+  flags: { force?: boolean; allowPartial?: boolean; final?: boolean; shard?: ShardMode; failOnAnomaly?: boolean } = {};
   /** The input fingerprint the run was checked against (recorded in the run ledger). */
   fingerprint: string | null = null;
 

@@ -20,7 +20,7 @@ export interface RunRequest {
   date?: string;
   month?: string;
   /** Flags a job understands: force (rerun on unchanged inputs), allowPartial and final (exports). */
-  flags?: { force?: boolean; allowPartial?: boolean; final?: boolean; shard?: ShardMode };
+  flags?: { force?: boolean; allowPartial?: boolean; final?: boolean; shard?: ShardMode; failOnAnomaly?: boolean };
 }
 
 /** The request's period for a job of this kind (the CLI has validated the value). */

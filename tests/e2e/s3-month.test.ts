@@ -13,7 +13,7 @@ import fsp from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import zlib from 'node:zlib';
-import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, DeleteObjectCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { generate } from '../../src/gen/generator';
 import { loadConfig } from '../../src/config/config';
 import { silentLogger } from '../../src/log';
@@ -330,6 +330,37 @@ describe('demo month through S3 (fauxqs) is byte-identical to the local run', ()
     const timeless = (html: string) => html.replace(/\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z/g, 'T');
     expect(onS3).toContain('data-chart="daily"');
     expect(timeless(onS3)).toBe(timeless(fs.readFileSync(localPage, 'utf8')));
+  });
+
+  test("npm run certificate over the S3 lake: complete, the local lake's files, sizes and line counts; --verify names an object added since", async () => {
+    const certificate = (lakeRoot: string, args: string[] = []) =>
+      spawnSync(path.join(ROOT, 'node_modules/.bin/tsx'), [path.join(ROOT, 'src/cli/certificate.ts'), '--month', MONTH, '--format', 'json', ...args], {
+        cwd: ROOT,
+        encoding: 'utf8',
+        env: { ...process.env, TZ: 'UTC', LOG_FORMAT: 'json', ACE_LAKE_ROOT: lakeRoot, ACE_DUCKDB_TEMP_DIR: path.join(tmp, 'duckdb-certificate') },
+      });
+    type Cert = { complete: boolean; dates: { date: string; window_closed: boolean; partitions: { stream: string; state: string; counts: unknown; files: { key: string; size: number; lines: number; version: string }[] }[] }[] };
+    const [onS3, onLocal] = [certificate(`s3://${BUCKET}/lake`), certificate(localLake)].map((r) => {
+      if (r.status !== 0) throw new Error(`certificate exited ${r.status}: ${r.stderr}`);
+      return JSON.parse(r.stdout) as Cert;
+    });
+    expect(onS3.complete).toBe(true);
+    expect(onS3.dates).toHaveLength(3 + 31);
+    // The same files, sizes, line counts and counts; the change marker is the ETag on S3, the mtime locally.
+    const withoutVersions = (c: Cert) => c.dates.map((d) => ({ ...d, partitions: d.partitions.map((p) => ({ ...p, files: p.files.map(({ version: _v, ...f }) => f) })) }));
+    expect(withoutVersions(onS3)).toEqual(withoutVersions(onLocal));
+    expect(onS3.dates[10].partitions[0].files[0].version).toMatch(/^"?[0-9a-f]{32}"?$/);
+
+    expect(certificate(`s3://${BUCKET}/lake`, ['--verify']).status).toBe(0);
+    const late = `lake/raw/notification_delivered/${lastDayOf(MONTH).replace(/-/g, '/')}/20/late-after-close.json`;
+    await client.send(new PutObjectCommand({ Bucket: BUCKET, Key: late, Body: '{"event_id":"x"}\n' }));
+    try {
+      const r = certificate(`s3://${BUCKET}/lake`, ['--verify']);
+      expect(r.status).toBe(4);
+      expect(r.stderr).toContain(`added ${late.slice('lake/'.length)}`);
+    } finally {
+      await client.send(new DeleteObjectCommand({ Bucket: BUCKET, Key: late }));
+    }
   });
 
   test('the run ledger (runs) records the same runs on both lakes, all succeeded', () => {

@@ -128,7 +128,8 @@ function fakeCluster(
       async (input: Json) => {
         const req = input as unknown as RunTaskInput;
         const override = req.Overrides.ContainerOverrides[0];
-        const job = override.Command[0] as JobName;
+        // The month close's certificate step runs in the first monthly export's task definition.
+        const job = (override.Command[0] === 'certificate' ? MONTHLY_JOBS[0] : override.Command[0]) as JobName;
         expect(req.Cluster).toBe(VALUES.cluster_arn);
         expect(req.TaskDefinition).toBe(VALUES[taskDefinitionPlaceholder(job)]);
         expect(req.NetworkConfiguration.AwsvpcConfiguration.Subnets).toEqual(VALUES.subnet_ids);
@@ -623,8 +624,27 @@ describe('monthly state machine, run locally', () => {
     expect(out).toMatchObject({ month: '2026-02', final: true });
     expect(listed).toBe(2);
     expect(lake.reads).toHaveLength(1);
-    expect(ecs.calls.map((c) => c.join(' ')).sort()).toEqual(MONTHLY_JOBS.map((j) => `${j} --month 2026-02`).sort());
-    expect(ecs.envs).toEqual([{ ACE_EXPORT_FINAL: 'true' }, { ACE_EXPORT_FINAL: 'true' }]);
+    expect(ecs.calls.map((c) => c.join(' ')).sort()).toEqual([...MONTHLY_JOBS.map((j) => `${j} --month 2026-02`), 'certificate --month 2026-02 --verify'].sort());
+    // The certificate is verified last, after both exports ended, in the close's own environment.
+    expect(ecs.events[ecs.events.length - 2]).toBe('start certificate --month 2026-02 --verify');
+    expect(ecs.events.slice(0, -2).filter((e) => e.startsWith('end'))).toHaveLength(2);
+    expect(ecs.envs).toEqual([{ ACE_EXPORT_FINAL: 'true' }, { ACE_EXPORT_FINAL: 'true' }, {}]);
+  });
+
+  test('after a close, a raw file changed since: certificate --verify exits 4, SNS names the step and month, the execution fails', async () => {
+    const ecs = fakeCluster('monthly', (_job, _n, command) => {
+      if (command[0] === 'certificate') throw new AwsError('States.TaskFailed', 'StopCode EssentialContainerExited, exit code 4');
+    });
+    const sns = fakeSns('monthly');
+    const run = machine('monthly').run(
+      { month: '2026-02', final: true },
+      { overrides: { taskResourceLocalHandlers: { ...ecs.handlers, ...sns.handlers, ...closeState(closedFebruary).handlers, 'List running daily executions': () => ({ Executions: [] }) } } },
+    );
+    await expect(run.result).rejects.toMatchObject({ cause: { name: 'JobFailed', message: expect.stringMatching(/^certificate_verify failed for month 2026-02: States.TaskFailed/) } });
+    expect(ecs.calls.map((c) => c[0]).sort()).toEqual([...MONTHLY_JOBS, 'certificate'].sort());
+    expect(sns.published).toEqual([
+      { Subject: 'ace-unit: certificate_verify failed', message: expect.objectContaining({ job: 'certificate_verify', month: '2026-02', error: expect.objectContaining({ Cause: expect.stringContaining('exit code 4') }) }) },
+    ]);
   });
 
   test.each([
@@ -672,7 +692,7 @@ describe('monthly state machine, run locally', () => {
       ...athenaHandlers('2026-02', 'Plan previous month', 'Read previous month'),
       'List running daily executions': () => ({ Executions: [] }),
     };
-    await machine('monthly').run({ final: false }, { overrides: { taskResourceLocalHandlers: handlers } }).result; // no state read: no handler
+    await machine('monthly').run({ final: false }, { overrides: { taskResourceLocalHandlers: handlers } }).result; // no state read, no certificate step
     expect(ecs.calls.map((c) => c.slice(1))).toEqual([
       ['--month', '2026-02'],
       ['--month', '2026-02'],

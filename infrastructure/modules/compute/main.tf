@@ -20,6 +20,9 @@ locals {
   athena_wg_arn     = "arn:${local.partition}:athena:${local.region}:${local.account}:workgroup/${var.athena_workgroup}"
   results_arn       = "arn:${local.partition}:s3:::${var.athena_results.bucket}"
 
+  # The orchestration module's alerts topic ("<name>-alerts"), built by name: orchestration depends on this module.
+  alerts_topic_arn = "arn:${local.partition}:sns:${local.region}:${local.account}:${var.name}-alerts"
+
   # The tables the two views read (src/catalog/glue/views.ts): Athena checks them when it creates a view.
   view_sources = ["outcome_experience_lookup", "dim_customer"]
 
@@ -174,6 +177,12 @@ locals {
           Action    = ["s3:GetBucketLocation", "s3:ListBucket"]
           Resource  = [local.results_arn]
           Condition = { StringLike = { "s3:prefix" = ["${var.athena_results.prefix}/*", ""] } }
+        },
+        {
+          Sid      = "PublishAnomalyAlerts" # src/ops/anomalyChecks.ts
+          Effect   = "Allow"
+          Action   = ["sns:Publish"]
+          Resource = [local.alerts_topic_arn]
         },
         {
           Sid      = "UseDataKey"
@@ -416,7 +425,7 @@ resource "aws_ecs_task_definition" "job" {
     readonlyRootFilesystem = true
     mountPoints            = [{ sourceVolume = local.scratch.volume, containerPath = local.scratch.path, readOnly = false }]
     environment = [
-      for k, v in merge(local.common_environment, local.scratch.environment, each.value.warehouse ? local.warehouse_environment : {}) : { name = k, value = v }
+      for k, v in merge(local.common_environment, local.scratch.environment, { ACE_ALERTS_TOPIC_ARN = local.alerts_topic_arn }, each.value.warehouse ? local.warehouse_environment : {}) : { name = k, value = v }
     ]
     logConfiguration = {
       logDriver = "awslogs"
