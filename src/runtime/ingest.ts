@@ -10,7 +10,7 @@ import path from 'node:path';
 import { BadInputError, MissingInputError } from '../errors.js';
 import { plain } from '../log.js';
 import { BusinessDate, hourPath, tooLateBefore, windowOf } from '../time/time.js';
-import { IngestCounts, StreamSpec, renderIngestCounts, renderIngestKept, renderIngestLines, renderIngestOutcome, renderIngestRead, renderIngestRejects } from '../sql/ingest.js';
+import { IngestCounts, StreamSpec, renderIngestCounts, renderIngestKept, renderIngestKeptRows, renderIngestLines, renderIngestOutcome, renderIngestRead, renderIngestRejects } from '../sql/ingest.js';
 import { TableDef } from '../rules/tables.js';
 import { ID_MAX_BYTES, NAME_MAX_BYTES, RULE_VERSION } from '../rules/ace.js';
 import { loadSql } from '../sql/sql.js';
@@ -343,7 +343,9 @@ async function finishIngest(ctx: JobContext, plan: IngestPlan, fingerprint: stri
 
   // The rejects first, the table last: the table's pointer (with the fingerprint) marks the run complete.
   await ctx.stage(plan.rejectsTable, date, renderIngestRejects(), { run_id: ctx.runId, dt: date });
+  await ctx.db.run(renderIngestKeptRows(spec));
   await ctx.stage(plan.table, date, renderIngestKept(spec, plan.table.partitionKey), { run_id: ctx.runId, dt: date }, { fingerprint, meta: { counts, files: fileCount } });
+  await ctx.db.run('DROP TABLE IF EXISTS ingest_kept_rows');
   return { counts, files: fileCount, rejectRate, upToDate: false };
 }
 
