@@ -538,7 +538,7 @@ export async function main(argv: string[]): Promise<number> {
     totalmem_gib: +(os.totalmem() / 2 ** 30).toFixed(1),
     node: process.version,
     duckdb: await duckdbVersion(),
-    duckdb_memory_limit: process.env.ACE_DUCKDB_MEMORY_LIMIT ?? `default: ${defaultMemoryLimit()} (60% of memory, at most 1280MB)`,
+    duckdb_memory_limit: process.env.ACE_DUCKDB_MEMORY_LIMIT ?? `default: ${defaultMemoryLimit()} (half of the cgroup limit or of the machine memory, src/config/memoryLimit.ts)`,
     git: gitState(),
     rss_source: HAS_TIME ? '/usr/bin/time -v (Maximum resident set size)' : 'process.resourceUsage().maxRSS in the child (bench/rss.ts)',
   };
