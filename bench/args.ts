@@ -46,13 +46,15 @@ export interface BenchArgs {
   windows: WindowShape[];
   /** Generator shapes on which the floors and the two ingest jobs are also timed (first window's lake shape). */
   shapes: Shape[];
+  /** Also time the two ingest jobs on an S3 lake served by fauxqs (the tests' S3-API server), per window. */
+  s3: boolean;
 }
 
 export class BenchUsageError extends Error {
   override name = 'BenchUsageError';
 }
 
-const USAGE = `usage: npm run bench -- --events N[,N2…] [--days D] [--date YYYY-MM-01] [--naive] [--keep] [--month-events M|0] [--repeat R] [--floor-repeat R] [--no-lookback] [--seed S] [--customers-per-client C] [--tmp DIR] [--window steady,all-kept] [--shapes ${SHAPES.join(',')}]`;
+const USAGE = `usage: npm run bench -- --events N[,N2…] [--days D] [--date YYYY-MM-01] [--naive] [--keep] [--month-events M|0] [--repeat R] [--floor-repeat R] [--no-lookback] [--seed S] [--customers-per-client C] [--tmp DIR] [--window steady,all-kept] [--shapes ${SHAPES.join(',')}] [--s3]`;
 
 function count(flag: string, text: string | undefined, min: number): number {
   if (text === undefined || !/^\d+(_\d{3})*$|^\d+(\.\d+)?[kKmM]$/.test(text)) throw new BenchUsageError(`${flag} needs a whole number (e.g. 1000000, 1M, 300k), got ${JSON.stringify(text)}. ${USAGE}`);
@@ -73,7 +75,7 @@ export function parseBenchArgs(argv: string[]): BenchArgs {
   const a: BenchArgs = {
     events: [], days: 1, date: '2026-04-01' as BusinessDate, naive: false, keep: false,
     monthEvents: 300_000, repeat: 1, seed: 7, customersPerClient: null, tmp: null, lookback: true, floorRepeat: 3,
-    windows: ['steady'], shapes: [],
+    windows: ['steady'], shapes: [], s3: false,
   };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
@@ -109,6 +111,7 @@ export function parseBenchArgs(argv: string[]): BenchArgs {
       }
       case '--window': case '--windows': a.windows = list(name, value(), WINDOWS); break;
       case '--shapes': case '--shape': a.shapes = list(name, value(), SHAPES); break;
+      case '--s3': a.s3 = true; break;
       case '--help': case '-h': throw new BenchUsageError(USAGE);
       default: throw new BenchUsageError(`unknown argument ${JSON.stringify(flag)}. ${USAGE}`);
     }

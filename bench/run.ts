@@ -27,6 +27,8 @@ import { generate, GenerateSummary } from '../src/gen/generator.js';
 import { BusinessDate, addDays, datesBetween, hourPath, lastDayOf, monthOf, readHours } from '../src/time/time.js';
 import { BenchArgs, BenchUsageError, Shape, WindowShape, parseBenchArgs, shapeOptions } from './args.js';
 import { defaultMemoryLimit } from '../src/config/config.js';
+import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { Fauxqs, startFauxqs } from '../tests/helpers/fauxqs.js';
 
 const REPO = path.resolve(__dirname, '..');
 const TIME_BIN = '/usr/bin/time';
@@ -291,6 +293,7 @@ async function benchSize(bench: Bench, n: number, work: string, window: WindowSh
     { table: 'notification_attempted', partition: `dt=${d}`, sort: ['notification_id', 'attempted_at', 'event_id'] },
     { table: 'notification_delivered', partition: `dt=${d}`, sort: ['notification_id', 'delivered_at', 'event_id'] },
   ];
+  if (a.s3 && full) await benchS3(bench, n, v, label, root, work, force);
   if (!full) return { generated: { summary: gen.summary, seconds: gen.seconds, window: windowFacts }, parquet: await inspectParquet(root, checks), lake: root, monthInMain };
   if (v) {
     // Another window: the daily graph against its floors (the graph ingests, looks up and calculates).
@@ -323,6 +326,45 @@ async function benchSize(bench: Bench, n: number, work: string, window: WindowSh
     { table: 'ace_unit_audit', partition: `billing_month=${month}`, sort: ['client_id', 'customer_id'] },
   ]);
   return { generated: { summary: gen.summary, seconds: gen.seconds, window: windowFacts }, parquet, lake: root, monthInMain };
+}
+
+/**
+ * --s3: the same two ingest jobs on an S3 lake, fauxqs (the tests' S3-API server, in memory, on the
+ * loopback) holding the lake's raw files and the lookback dates' tables; compared with the local jobs.
+ */
+async function benchS3(bench: Bench, n: number, v: string, label: string, root: string, work: string, force: string[]): Promise<void> {
+  let server: Fauxqs | null = null;
+  try {
+    server = await startFauxqs();
+    const endpoint = `http://127.0.0.1:${server.port}`;
+    const awsEnv = {
+      AWS_ACCESS_KEY_ID: 'bench', AWS_SECRET_ACCESS_KEY: 'bench', AWS_REGION: 'us-east-1', AWS_EC2_METADATA_DISABLED: 'true',
+      AWS_ENDPOINT_URL_S3: endpoint, ACE_S3_FORCE_PATH_STYLE: 'true',
+    };
+    const client = new S3Client({ region: 'us-east-1', endpoint, forcePathStyle: true, credentials: { accessKeyId: 'bench', secretAccessKey: 'bench' } });
+    await client.send(new CreateBucketCommand({ Bucket: 'bench' }));
+    const started = performance.now();
+    const keys: string[] = [];
+    const walk = (dir: string) => {
+      for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+        const p = path.join(dir, e.name);
+        if (e.isDirectory()) walk(p);
+        else keys.push(path.relative(root, p));
+      }
+    };
+    for (const top of ['raw', 'warehouse']) if (fs.existsSync(path.join(root, top))) walk(path.join(root, top));
+    for (let i = 0; i < keys.length; i += 16) {
+      await Promise.all(keys.slice(i, i + 16).map((k) => client.send(new PutObjectCommand({ Bucket: 'bench', Key: `lake/${k}`, Body: fs.readFileSync(path.join(root, k)) }))));
+    }
+    client.destroy();
+    const upload = (performance.now() - started) / 1000;
+    bench.measurements.push({ size: n, key: `s3_upload${v}`, work: `upload ${keys.length} raw files to fauxqs${label}`, seconds: upload, runs: [upload], peakRssMb: NaN, setup: true });
+    const env = { ...jobEnv(`s3://bench/lake`, work), ...awsEnv, ACE_SCRATCH_DIR: path.join(work, 's3-scratch'), ACE_WAREHOUSE_URL: `file://${path.join(root, 'warehouse', 'dim_customer.csv')}` };
+    await bench.time(n, `attempted_s3${v}`, `notification_attempted_daily on S3 (fauxqs)${label}`, JOB, ['notification_attempted_daily', ...force], env);
+    await bench.time(n, `delivered_s3${v}`, `notification_delivered_daily on S3 (fauxqs)${label}`, JOB, ['notification_delivered_daily', ...force], env);
+  } finally {
+    await server?.stop();
+  }
 }
 
 /** Untimed setup: a new version of a date's deliveries, so the calc that follows rebuilds that day (the nightly case). */
@@ -395,6 +437,10 @@ function targets(bench: Bench, sizes: number[], monthSize: number | null): Targe
         const j = g(n, `${job}${v}`), f = g(n, `floor_${job}${v}`);
         if (j && f) out.push({ target: `${n} ${name}: ${job} job ≤ ${limit}× its floor`, measured: `${r2(j.seconds)} s / ${r2(f.seconds)} s = ${r2(j.seconds / f.seconds)}×`, limit: `${limit}×`, met: j.seconds / f.seconds <= limit });
       }
+      for (const job of ['attempted', 'delivered']) {
+        const s3 = g(n, `${job}_s3${v}`), local = g(n, `${job}${v}`);
+        if (s3 && local) out.push({ target: `${n} ${name}: ${job} job on S3 ≤ 1.3× on a local lake`, measured: `${r2(s3.seconds)} s / ${r2(local.seconds)} s = ${r2(s3.seconds / local.seconds)}×`, limit: '1.3×', met: s3.seconds / local.seconds <= 1.3 });
+      }
       const gr = g(n, `graph${v}`), fa = g(n, `floor_attempted${v}`), fd = g(n, `floor_delivered${v}`);
       if (gr && fa && fd) {
         const x = gr.seconds / (fa.seconds + fd.seconds);
@@ -461,6 +507,8 @@ function addRatios(bench: Bench): void {
     const key = m.key.slice(0, m.key.length - v.length);
     if (key === 'attempted' || key === 'naive') set(`floor_attempted${v}`, f(`floor_attempted${v}`)?.seconds);
     if (key === 'delivered') set(`floor_delivered${v}`, f(`floor_delivered${v}`)?.seconds);
+    if (key === 'attempted_s3') set(`attempted${v}`, f(`attempted${v}`)?.seconds);
+    if (key === 'delivered_s3') set(`delivered${v}`, f(`delivered${v}`)?.seconds);
     if (key === 'graph') {
       const a = f(`floor_attempted${v}`), d = f(`floor_delivered${v}`);
       if (a && d) set(`floor_attempted${v}+floor_delivered${v}`, a.seconds + d.seconds);
