@@ -1,5 +1,22 @@
 /** argv of `npm run bench`: pure, so it is testable without running anything. */
 import { BusinessDate, parseBusinessDate } from '../src/time/time.js';
+import { ID_SHAPES, IdShape } from '../src/gen/options.js';
+
+/** The read window of the benchmarked date: `steady` (D−3 … D+2 generated, ~1/3 of the window kept) or `all-kept` (only D generated). */
+export const WINDOWS = ['steady', 'all-kept'] as const;
+export type WindowShape = (typeof WINDOWS)[number];
+
+/** Generator shapes the ingest jobs are also timed on: an id shape, or `nested` / `compact` lines with the default ids. */
+export const SHAPES = [...ID_SHAPES, 'nested', 'compact'] as const;
+export type Shape = (typeof SHAPES)[number];
+
+export function shapeOptions(shape: Shape): { idShape: IdShape; extraNested: boolean; compactJson: boolean } {
+  return {
+    idShape: (ID_SHAPES as readonly string[]).includes(shape) ? (shape as IdShape) : 'short',
+    extraNested: shape === 'nested',
+    compactJson: shape === 'compact',
+  };
+}
 
 export interface BenchArgs {
   /** Attempted notifications per day; several sizes (comma list) run one after the other, each in its own lake. */
@@ -25,13 +42,19 @@ export interface BenchArgs {
   lookback: boolean;
   /** Runs of each floor (median); floors are short and noisy, so 3 by default. */
   floorRepeat: number;
+  /** Read windows benchmarked in full (jobs, calc, graph), each in its own lake. Default steady. */
+  windows: WindowShape[];
+  /** Generator shapes on which the floors and the two ingest jobs are also timed (first window's lake shape). */
+  shapes: Shape[];
+  /** Also time the two ingest jobs on an S3 lake served by fauxqs (the tests' S3-API server), per window. */
+  s3: boolean;
 }
 
 export class BenchUsageError extends Error {
   override name = 'BenchUsageError';
 }
 
-const USAGE = 'usage: npm run bench -- --events N[,N2…] [--days D] [--date YYYY-MM-01] [--naive] [--keep] [--month-events M|0] [--repeat R] [--floor-repeat R] [--no-lookback] [--seed S] [--customers-per-client C] [--tmp DIR]';
+const USAGE = `usage: npm run bench -- --events N[,N2…] [--days D] [--date YYYY-MM-01] [--naive] [--keep] [--month-events M|0] [--repeat R] [--floor-repeat R] [--no-lookback] [--seed S] [--customers-per-client C] [--tmp DIR] [--window steady,all-kept] [--shapes ${SHAPES.join(',')}] [--s3]`;
 
 function count(flag: string, text: string | undefined, min: number): number {
   if (text === undefined || !/^\d+(_\d{3})*$|^\d+(\.\d+)?[kKmM]$/.test(text)) throw new BenchUsageError(`${flag} needs a whole number (e.g. 1000000, 1M, 300k), got ${JSON.stringify(text)}. ${USAGE}`);
@@ -41,10 +64,18 @@ function count(flag: string, text: string | undefined, min: number): number {
   return n;
 }
 
+function list<T extends string>(flag: string, text: string | undefined, allowed: readonly T[]): T[] {
+  const items = (text ?? '').split(',').map((x) => x.trim()).filter(Boolean);
+  const bad = items.find((x) => !(allowed as readonly string[]).includes(x));
+  if (items.length === 0 || bad !== undefined) throw new BenchUsageError(`${flag} takes a comma list of ${allowed.join(', ')}, got ${JSON.stringify(text)}`);
+  return [...new Set(items)] as T[];
+}
+
 export function parseBenchArgs(argv: string[]): BenchArgs {
   const a: BenchArgs = {
     events: [], days: 1, date: '2026-04-01' as BusinessDate, naive: false, keep: false,
     monthEvents: 300_000, repeat: 1, seed: 7, customersPerClient: null, tmp: null, lookback: true, floorRepeat: 3,
+    windows: ['steady'], shapes: [], s3: false,
   };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
@@ -78,6 +109,9 @@ export function parseBenchArgs(argv: string[]): BenchArgs {
         a.tmp = v;
         break;
       }
+      case '--window': case '--windows': a.windows = list(name, value(), WINDOWS); break;
+      case '--shapes': case '--shape': a.shapes = list(name, value(), SHAPES); break;
+      case '--s3': a.s3 = true; break;
       case '--help': case '-h': throw new BenchUsageError(USAGE);
       default: throw new BenchUsageError(`unknown argument ${JSON.stringify(flag)}. ${USAGE}`);
     }

@@ -1,6 +1,7 @@
 /**
  * The physical floor of an ingest job, as a standalone DuckDB script: read the same raw window files
- * with read_json and an explicit columns schema, write one zstd Parquet file. No validation, no dedup,
+ * with read_json and an explicit columns schema, write one zstd Parquet file, with the jobs' row-group
+ * size (DuckDB's default, src/engine/duckdb.ts PARQUET_ROW_GROUP_SIZE). No validation, no dedup,
  * no date filter: what any correct ingest of these files must at least pay.
  *
  * Usage: tsx bench/floor.ts <attempted|delivered> <list-file> <out.parquet>
@@ -11,6 +12,7 @@
 import fs from 'node:fs';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { loadConfig } from '../src/config/config.js';
+import { PARQUET_ROW_GROUP_SIZE } from '../src/engine/duckdb.js';
 
 const COLUMNS: Record<string, Record<string, string>> = {
   attempted: {
@@ -37,7 +39,7 @@ async function main(): Promise<void> {
   const cols = `{${Object.entries(columns).map(([k, v]) => `${q(k)}: ${q(v)}`).join(', ')}}`;
   const reader = await conn.runAndReadAll(
     `COPY (SELECT * FROM read_json([${paths.map(q).join(', ')}], format = 'newline_delimited', columns = ${cols}, ignore_errors = true))
-     TO ${q(out)} (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 1000000)`,
+     TO ${q(out)} (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE ${PARQUET_ROW_GROUP_SIZE})`,
   );
   const rows = Number(reader.getRows()[0]?.[0] ?? 0);
   conn.closeSync();

@@ -9,7 +9,7 @@ import crypto from 'node:crypto';
 import { BadInputError } from '../../src/errors.js';
 import { plain } from '../../src/log.js';
 import { BusinessDate, windowOf } from '../../src/time/time.js';
-import { IngestCounts, StreamSpec, renderIngestCounts, renderIngestKept, renderIngestOutcome, renderIngestRejects } from '../../src/sql/ingest.js';
+import { IngestCounts, StreamSpec, renderIngestCounts, renderIngestKept, renderIngestKeptRows, renderIngestOutcome, renderIngestRejects } from '../../src/sql/ingest.js';
 import { TableDef } from '../../src/rules/tables.js';
 import { ID_MAX_BYTES, NAME_MAX_BYTES, RULE_VERSION } from '../../src/rules/ace.js';
 import { Config } from '../../src/config/config.js';
@@ -94,7 +94,10 @@ export function ingestJob(def: { name: string; description: string; spec: Stream
       // The rejects first, the table last: the table's pointer (with the fingerprint) marks the run complete.
       const params = { run_id: ctx.runId, dt: date };
       await ctx.stage(rejectsTable, date, renderIngestRejects(), params);
+      // The kept rows are materialised, then sorted and written (docs/performance.md, "The sorted write").
+      await ctx.db.run(renderIngestKeptRows(spec));
       await ctx.stage(table, date, renderIngestKept(spec, table.partitionKey), params, { fingerprint, meta: { counts, files: files.length, raw_files: await rawFileRecords(ctx, files) } });
+      await ctx.db.run('DROP TABLE IF EXISTS ingest_kept_rows');
       const rejectRate = counts.owned_nonblank === 0 ? 0 : counts.owned_rejected / counts.owned_nonblank;
       // Anomaly checks (steps/anomaly-checks.ts): this date's counts against the stream's history.
       const anomalies = isWatchedStream(spec.stream) ? await checkAnomalies(ctx, await streamSeries(ctx, spec.stream, historyStart(date), date, { date, counts: counts as unknown as Record<string, number> }), [date]) : [];

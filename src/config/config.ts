@@ -6,6 +6,7 @@ import { DEFAULT_ATTRIBUTION_DAYS, DEFAULT_LATENESS_HOURS, DEFAULT_MAX_REJECT_RA
 import os from 'node:os';
 import path from 'node:path';
 import { ConfigError } from '../errors.js';
+import { defaultMemoryLimit } from './memoryLimit.js';
 
 export type StoreLocation = { kind: 'local'; root: string } | { kind: 's3'; bucket: string; prefix: string };
 
@@ -172,29 +173,7 @@ function numberVar(env: Env, name: string, fallback: number, check: (n: number) 
   return n;
 }
 
-/**
- * Default DuckDB memory limit: 60% of the container's memory, at most 1280MB, so that a job's peak RSS
- * (the limit, plus Node, plus memory DuckDB allocates outside its buffer pool) stays under 2 GiB at
- * 10M events a day, the design point of a 2 vCPU / 4 GB task (docs/performance.md, "Memory").
- * DuckDB spills to ACE_DUCKDB_TEMP_DIR beyond it.
- */
-export function defaultMemoryLimit(): string {
-  const cgroup = readCgroupLimit();
-  const total = Math.min(cgroup ?? Infinity, os.totalmem());
-  const mb = Math.max(256, Math.floor((total * 0.6) / (1024 * 1024)));
-  return `${Math.min(mb, 1280)}MB`;
-}
-
-function readCgroupLimit(): number | null {
-  try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const fs = require('node:fs') as typeof import('node:fs');
-    const raw = fs.readFileSync('/sys/fs/cgroup/memory.max', 'utf8').trim();
-    return raw === 'max' ? null : Number(raw);
-  } catch {
-    return null;
-  }
-}
+export { defaultMemoryLimit } from './memoryLimit.js';
 
 /** Reads and validates the whole configuration. */
 export function loadConfig(env: Env = process.env): Config {

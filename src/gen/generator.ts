@@ -185,8 +185,10 @@ function emptySummary(o: ResolvedOptions): GenerateSummary {
 
 /** A 32-bit tag of every option that shapes the output, so different runs never share file names. */
 function runTagOf(o: ResolvedOptions): number {
-  const { root: _root, clean: _clean, ...shaping } = o;
-  const text = JSON.stringify(shaping);
+  const { root: _root, clean: _clean, idShape, extraNested, compactJson, ...shaping } = o;
+  // The line shapes enter the tag only when not the default, so default output keeps its bytes.
+  const shapes = idShape === 'short' && !extraNested && !compactJson ? {} : { idShape, extraNested, compactJson };
+  const text = JSON.stringify({ ...shaping, ...shapes });
   let h = 0x811c9dc5;
   for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
   return h >>> 0;
@@ -248,8 +250,40 @@ function localHour(hourMs: number): number {
   return Math.floor(local / HOUR_MS) % 24;
 }
 
+const NUMERIC_PREFIX: Record<string, string> = { a: '1', d: '2', n: '3', nz: '4' };
+
 function nextId(ctx: Ctx, prefix: string): string {
-  return `${prefix}${ctx.dayTag}${String(++ctx.seq).padStart(8, '0')}`;
+  const seq = ++ctx.seq;
+  switch (ctx.o.idShape) {
+    case 'prefixed': return `evt-${prefix}-${String(seq).padStart(10, '0')}-${ctx.dayTag}`;
+    case 'numeric': return `${NUMERIC_PREFIX[prefix] ?? '9'}${ctx.dayTag}${String(seq).padStart(9, '0')}`;
+    case 'uuid': return uuidOf(`${prefix}${ctx.dayTag}`, seq);
+    default: return `${prefix}${ctx.dayTag}${String(seq).padStart(8, '0')}`;
+  }
+}
+
+/** A UUID-shaped id, unique per (tag, seq): 128 bits from two rounds of a 32-bit mix. */
+function uuidOf(tag: string, seq: number): string {
+  let h = 0x9e3779b9;
+  for (let i = 0; i < tag.length; i++) h = Math.imul(h ^ tag.charCodeAt(i), 0x01000193);
+  const words: string[] = [];
+  for (let i = 0; i < 4; i++) {
+    let x = (h ^ Math.imul(seq + i * 0x632be5ab, 0x85ebca6b)) >>> 0;
+    x = Math.imul(x ^ (x >>> 16), 0x7feb352d);
+    x = Math.imul(x ^ (x >>> 15), 0x846ca68b);
+    words.push(((x ^ (x >>> 16)) >>> 0).toString(16).padStart(8, '0'));
+  }
+  // The seq in the last group keeps ids unique whatever the mix does.
+  const hex = words.join('');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-a${hex.slice(17, 20)}-${seq.toString(16).padStart(12, '0')}`;
+}
+
+/** The benchmark line shapes (options extraNested, compactJson) applied to a valid event line. */
+function shaped(ctx: Ctx, line: string): string {
+  let out = line;
+  if (ctx.o.extraNested) out = `${out.slice(0, -1)}, "context": {"sdk": {"name": "ace-gen", "version": "4.2.${ctx.seq % 10}"}, "trace_id": "t${ctx.seq}", "sampled": ${ctx.seq % 2 === 0}}}`;
+  if (ctx.o.compactJson) out = out.replace(/": /g, '":').replace(/, "/g, ',"');
+  return out;
 }
 
 /** Picks how a producer prints the instant; returns the text and the instant it denotes (ms). */
@@ -350,7 +384,7 @@ function messageId(rng: Rng, prefix: string): string {
 function attempt(ctx: Ctx, base: NotificationFields, ms: number, n: number): number {
   const ts = stamp(ctx, ms);
   const fields: AttemptFields = { eventId: nextId(ctx, 'a'), attemptedAt: ts.text, attempt: n, messageId: messageId(ctx.rng, 'SM') };
-  emit(ctx, ATTEMPTED, attemptedLine(base, fields, altOrder(ctx)), ts.ms);
+  emit(ctx, ATTEMPTED, shaped(ctx, attemptedLine(base, fields, altOrder(ctx))), ts.ms);
   return ts.ms;
 }
 
@@ -387,7 +421,7 @@ function deliver(ctx: Ctx, notificationId: string, channel: string, attemptMs: n
     receiptId: messageId(rng, 'rc'),
     latencyMs: Math.max(0, ts.ms - attemptMs),
   };
-  return emit(ctx, DELIVERED, deliveredLine(fields, altOrder(ctx)), ts.ms);
+  return emit(ctx, DELIVERED, shaped(ctx, deliveredLine(fields, altOrder(ctx))), ts.ms);
 }
 
 /** A receipt for a notification id that no attempt ever carried. */
@@ -404,7 +438,7 @@ function orphan(ctx: Ctx, tMs: number): number {
     receiptId: messageId(ctx.rng, 'rc'),
     latencyMs: 0,
   };
-  return emit(ctx, DELIVERED, deliveredLine(fields, altOrder(ctx)), ts.ms);
+  return emit(ctx, DELIVERED, shaped(ctx, deliveredLine(fields, altOrder(ctx))), ts.ms);
 }
 
 /**

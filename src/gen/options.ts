@@ -51,7 +51,20 @@ export interface GenerateOptions {
   blankLineRate?: number;
   /** Delete the three raw stream folders and the warehouse CSV under root first. Default false. */
   clean?: boolean;
+  /**
+   * How event and notification ids look (for benchmarks of other producers' shapes): `short` (default,
+   * `a26040100000001`), `prefixed` (long shared prefix, `evt-a-0000000014-260401`), `uuid`
+   * (a deterministic UUID-shaped hex id), `numeric` (digits only, still a JSON string).
+   */
+  idShape?: IdShape;
+  /** Add one more nested object (`"context": {…}`) to every attempted and delivered event. Default false. */
+  extraNested?: boolean;
+  /** Print valid event lines without the space after each colon. Default false (the producers' `"k": v`). */
+  compactJson?: boolean;
 }
+
+export const ID_SHAPES = ['short', 'prefixed', 'uuid', 'numeric'] as const;
+export type IdShape = (typeof ID_SHAPES)[number];
 
 export type ResolvedOptions = Required<Omit<GenerateOptions, 'from' | 'to'>> & { from: BusinessDate; to: BusinessDate };
 
@@ -77,6 +90,9 @@ export const DEFAULTS = {
   malformedRate: 0.002,
   blankLineRate: 0.001,
   clean: false,
+  idShape: 'short' as IdShape,
+  extraNested: false,
+  compactJson: false,
 } as const;
 
 export const MAX_DAYS = 3660;
@@ -137,7 +153,8 @@ export function resolveOptions(opts: GenerateOptions): ResolvedOptions {
       throw new GenerateOptionsError(`${key} must be a number from 0 to 1, got ${String(v)}`);
     }
   }
-  for (const key of ['gzip', 'mixCompression', 'clean'] as const) {
+  if (!ID_SHAPES.includes(o.idShape)) throw new GenerateOptionsError(`idShape must be one of ${ID_SHAPES.join(', ')}, got ${String(o.idShape)}`);
+  for (const key of ['gzip', 'mixCompression', 'clean', 'extraNested', 'compactJson'] as const) {
     if (typeof o[key] !== 'boolean') throw new GenerateOptionsError(`${key} must be true or false, got ${String(o[key])}`);
   }
   if (o.experiences === 0) o.experiences = Math.min(999, o.clients * 2);

@@ -139,6 +139,12 @@ export function renderIngestRejects(): string {
   return sqlFile('ingest_rejects');
 }
 
+/** Materialises the kept rows, unsorted (ingest_kept_rows.sql); run before the query of renderIngestKept. */
+export function renderIngestKeptRows(spec: StreamSpec): string {
+  return sqlFile('ingest_kept_rows', { columns: spec.fields.map((f) => `l.${f.name}`).join(', '), ts: timestampOf(spec) });
+}
+
+/** The sorted rows of the partition, over the table ingest_kept_rows (renderIngestKeptRows). */
 export function renderIngestKept(spec: StreamSpec, partitionKey: string): string {
   // A file's arrival hour and name, looked up by its index: inside the sort only if the stream sorts by them.
   const lookups = {
@@ -152,7 +158,6 @@ export function renderIngestKept(spec: StreamSpec, partitionKey: string): string
     source_file: after('source_file'),
     sort_lookups: (['arrival_hour', 'source_file'] as const).filter(inSort).map((c) => `, ${lookups[c]} AS ${c}`).join(''),
     columns: spec.fields.map((f) => f.name).join(', '),
-    ts: timestampOf(spec),
     partition_key: partitionKey,
     order_by: spec.orderBy.join(', '),
   });

@@ -1,5 +1,8 @@
 -- ingest_kept: the table rows for the run's partition: the first copy of each key whose timestamp
 -- falls in the business date, with where it came from. Sorted by the join key readers filter on.
+-- Input: the table ingest_kept_rows (ingest_kept_rows.sql), the kept rows already picked out of the
+-- ingest_lines view: sorting straight over the view (its joins and the IN filter under the sort) took
+-- 3-4x as long as materialising the rows first and sorting the table (docs/performance.md).
 -- The sort carries only what it needs: the file's name and arrival hour are looked up by file_index
 -- (variables ingest_file_names / ingest_file_hours, set with ingest_files) after it, unless the stream
 -- sorts by them (the lookup slots are rendered by src/sql/ingest.ts), and the run id and date are
@@ -12,11 +15,7 @@
 -- this query in one more projection, which keeps the order the same way.
 SELECT {{columns}}, {{arrival_hour}}, {{source_file}}, line_number, $run_id AS run_id, $dt::DATE AS {{partition_key}}
 FROM (
-  SELECT {{columns}}, l.file_index, l.line_number{{sort_lookups}}
-  FROM ingest_lines l
-  -- The date test first: only a line stamped in the date can be a kept copy, and it spares the other
-  -- lines the lookup in ingest_kept_pos.
-  WHERE l.{{ts}} >= getvariable('ingest_start')::TIMESTAMPTZ AND l.{{ts}} < getvariable('ingest_end')::TIMESTAMPTZ
-    AND l.pos IN (SELECT pos FROM ingest_kept_pos)
+  SELECT {{columns}}, file_index, line_number{{sort_lookups}}
+  FROM ingest_kept_rows
   ORDER BY {{order_by}}
 )

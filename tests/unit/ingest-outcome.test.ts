@@ -8,7 +8,7 @@
  */
 import fc from 'fast-check';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { StreamSpec, renderIngestCounts, renderIngestKept, renderIngestOutcome } from '../../src/sql/ingest';
+import { StreamSpec, renderIngestCounts, renderIngestKept, renderIngestKeptRows, renderIngestOutcome } from '../../src/sql/ingest';
 import { ATTEMPTED, DELIVERED, EXPERIENCE_CONFIG } from '../../src/rules/streams';
 import { loadSql } from '../../src/sql/sql';
 
@@ -120,6 +120,7 @@ test('property: the outcome does not depend on the key hash, for every stream, v
       const results: string[] = [];
       for (const keyHash of [undefined, (k: string) => `hash(${k}) % 3`, () => '7::UBIGINT']) {
         await c.run(renderIngestOutcome(spec, { keyHash }));
+        await c.run(renderIngestKeptRows(spec));
         results.push(JSON.stringify([
           await get('SELECT pos FROM ingest_kept_pos ORDER BY pos'),
           await get('SELECT * FROM ingest_conflicts ORDER BY source_file, line_number'),

@@ -9,10 +9,15 @@
 #   shards: runs as --shard k/N tasks plus a --merge-shards N task (SHARDABLE_JOBS in src/cli/args.ts),
 #           which keep their parts under _shards/<job>/
 
+# Task sizes (issue 16, docs/performance.md "Memory"): DuckDB takes half of the task's memory by default
+# (src/config/memoryLimit.ts reads the task's cgroup limit), the rest is headroom for what it allocates
+# outside its pool. Measured peak RSS: the whole daily graph at 2M events a day in a 4 GB cgroup 1382 MB;
+# each job at 10M a day ≤ 1.9 GB with a 1280MB pool (issue 5). So 2 vCPU / 4 GB for an ingest of up to
+# ~10M events a day; the calc keeps 4 vCPU with Fargate's least memory for it, 8 GB (4 threads).
 locals {
   jobs = {
     notification_attempted_daily = {
-      cpu         = 2048, memory = 8192, ephemeral_gib = 50
+      cpu         = 2048, memory = 4096, ephemeral_gib = 50
       raw_streams = ["notification_attempted"]
       reads       = []
       writes      = ["notification_attempted", "notification_attempted_rejects"]
@@ -23,7 +28,7 @@ locals {
       lists_raw   = []
     }
     notification_delivered_daily = {
-      cpu         = 2048, memory = 8192, ephemeral_gib = 50
+      cpu         = 2048, memory = 4096, ephemeral_gib = 50
       raw_streams = ["notification_delivered"]
       reads       = []
       writes      = ["notification_delivered", "notification_delivered_rejects"]
@@ -58,7 +63,7 @@ locals {
     # Per date: the intermediates and unattributed_deliveries; per billing month: audit and agg.
     # Its publish lock is the month's (_state/locks/ace_unit_calc_daily/<YYYY-MM>.lock).
     ace_unit_calc_daily = {
-      cpu         = 4096, memory = 16384, ephemeral_gib = 100
+      cpu         = 4096, memory = 8192, ephemeral_gib = 100
       raw_streams = []
       reads       = ["notification_attempted", "notification_delivered"]
       writes      = ["ace_engagement_daily", "ace_attempt_daily", "unattributed_deliveries", "ace_unit_audit", "ace_unit_agg"]
