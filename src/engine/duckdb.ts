@@ -14,6 +14,7 @@ import {
   VARCHAR,
   listValue,
 } from '@duckdb/node-api';
+import { TypedJson, typedJsonConverter } from './jsonValues.js';
 
 export interface EngineOptions {
   memoryLimit: string;
@@ -33,6 +34,8 @@ export interface PreparedStatement {
   readonly columns: string[];
   /** Runs it and returns its rows as `Db.all` does. */
   all(): Promise<Record<string, unknown>[]>;
+  /** Runs it and returns its rows as typed JSON values (src/engine/jsonValues.ts). */
+  allTyped(): Promise<Record<string, TypedJson>[]>;
   close(): void;
 }
 
@@ -116,6 +119,7 @@ export class Db {
           type: StatementType[p.statementType] ?? String(p.statementType),
           columns,
           all: async () => (await p.runAndReadAll()).getRowObjectsJson() as Record<string, unknown>[],
+          allTyped: async () => (await p.runAndReadAll()).convertRowObjects(typedJsonConverter) as Record<string, TypedJson>[],
           close: () => p.destroySync(),
         });
       }
