@@ -23,7 +23,7 @@ export function athenaJsonValue(type: string, value: unknown): TypedJson {
   if (typeof value !== 'string') return value as TypedJson;
   const t = type.toLowerCase();
   if (t === 'decimal' || t.startsWith('decimal(')) return jsonDecimal(value);
-  if (t === 'timestamp' || t.startsWith('timestamp(')) return isoFromAthenaTimestamp(value, false) ?? value;
   if (t.startsWith('timestamp') && t.includes('with time zone')) return isoFromAthenaTimestamp(value, true) ?? value;
+  if (t === 'timestamp' || t.startsWith('timestamp(')) return isoFromAthenaTimestamp(value, false) ?? value;
   return value;
 }
