@@ -22,6 +22,7 @@ import { readJson } from '../../src/lake/json.js';
 import { CERTIFICATE_FILE, certificateJson } from './certificate.js';
 import { monthAnomalies } from './anomaly-checks.js';
 import type { Anomaly } from '../../src/rules/anomaly.js';
+import { sqlIdent } from '../../src/engine/duckdb.js';
 
 export interface ExportSpec {
   /** File name stem: `ace_units` or `ace_units_by_outcome_experience`. */
@@ -44,10 +45,11 @@ export interface Manifest {
   partial: boolean;
   final: boolean;
   version: number;
-  previous_version?: { version: number; sha256: string; generated_at: string; diff: string | null } | null;
-  /** The month-close certificate written beside this manifest (src/ops/certificate.ts). */
+  /** `diff`: per client (and export row) and field, old and new value, reason; `unit_diff`: per unit (src/sql/export_diff.sql). */
+  previous_version?: { version: number; sha256: string; generated_at: string; diff: string | null; unit_diff?: string | null } | null;
+  /** The month-close certificate written beside this manifest (jobs/steps/certificate.ts). */
   certificate?: { file: string; complete: boolean };
-  /** The month's anomaly flags (src/ops/anomalyChecks.ts); empty when none. */
+  /** The month's anomaly flags (jobs/steps/anomaly-checks.ts); empty when none. */
   anomalies?: Anomaly[];
   generated_at: string;
   run_id: string;
@@ -177,17 +179,19 @@ async function runExport(ctx: JobContext, spec: ExportSpec, inputs: ExportInputs
   }
   const version = previous ? previous.version + 1 : 1;
   let diffFile: string | null = null;
+  let unitDiffFile: string | null = null;
   if (previous) {
-    // Keep the earlier version beside the new one, and explain the change unit by unit.
+    // Keep the earlier version beside the new one; say what changed per client and field, and unit by unit.
     const oldCsv = await exportStore.readText(`${prefix}/${previous.file}`);
     if (oldCsv !== null) ctx.stageObject({ key: `${prefix}/versions/v${previous.version}/${previous.file}`, text: oldCsv });
     ctx.stageObject({ key: `${prefix}/versions/v${previous.version}/_manifest.json`, text: `${JSON.stringify(previous, null, 2)}\n` });
     const oldCert = await exportStore.readText(`${prefix}/${CERTIFICATE_FILE}`);
     if (oldCert !== null) ctx.stageObject({ key: `${prefix}/versions/v${previous.version}/${CERTIFICATE_FILE}`, text: oldCert });
     diffFile = `diff_v${previous.version}_v${version}.csv`;
-    const diffLocal = path.join(ctx.scratch, diffFile);
-    await writeUnitDiff(ctx, month, previous, diffLocal);
-    ctx.stageObject({ key: `${prefix}/${diffFile}`, file: diffLocal });
+    unitDiffFile = `diff_units_v${previous.version}_v${version}.csv`;
+    await writeDiffs(ctx, month, previous, { keys: DIFF_KEYS[spec.stem] ?? ['client_id'], oldCsv, newCsv: local }, path.join(ctx.scratch, diffFile), path.join(ctx.scratch, unitDiffFile));
+    ctx.stageObject({ key: `${prefix}/${diffFile}`, file: path.join(ctx.scratch, diffFile) });
+    ctx.stageObject({ key: `${prefix}/${unitDiffFile}`, file: path.join(ctx.scratch, unitDiffFile) });
   }
   const manifest: Manifest = {
     job: ctx.job,
@@ -203,7 +207,7 @@ async function runExport(ctx: JobContext, spec: ExportSpec, inputs: ExportInputs
     partial,
     final,
     version,
-    previous_version: previous ? { version: previous.version, sha256: previous.sha256, generated_at: previous.generated_at, diff: diffFile } : null,
+    previous_version: previous ? { version: previous.version, sha256: previous.sha256, generated_at: previous.generated_at, diff: diffFile, unit_diff: unitDiffFile } : null,
     generated_at: new Date().toISOString(),
     run_id: ctx.runId,
     anomalies,
@@ -246,16 +250,45 @@ async function writeCsv(ctx: JobContext, sql: string, file: string): Promise<voi
   await ctx.db.run(`COPY (${sql}) TO $out (FORMAT csv, HEADER true, DELIMITER ',', QUOTE '"', ESCAPE '"', NEW_LINE '\\n')`, { out: file });
 }
 
-/** Writes `diff_vN_vM.csv`: units added and removed since the previous version, with reasons. */
-async function writeUnitDiff(ctx: JobContext, month: BillingMonth, previous: Manifest, file: string): Promise<void> {
+/**
+ * The key columns of each export's rows: the diff compares the two versions row by row on these. A
+ * first touch (experience, channel) determines its outcome, so a remapped experience is one row whose
+ * outcome_id changed, not a row removed and another added.
+ */
+const DIFF_KEYS: Record<string, string[]> = {
+  ace_units: ['client_id'],
+  ace_units_by_outcome_experience: ['client_id', 'experience_id', 'channel'],
+};
+
+const UNIT_DIFF_HEADER = 'client_id,customer_id,change,reason,first_notification_id';
+
+/**
+ * Writes `diff_vN_vM.csv` (every number and attribute that changed, per export row and field, with the
+ * reason where it is known) and `diff_units_vN_vM.csv` (units added, removed or moved to another first touch).
+ */
+async function writeDiffs(
+  ctx: JobContext,
+  month: BillingMonth,
+  previous: Manifest,
+  csvs: { keys: string[]; oldCsv: string | null; newCsv: string },
+  file: string,
+  unitFile: string,
+): Promise<void> {
+  const header = fs.readFileSync(csvs.newCsv, 'utf8').split('\n', 1)[0];
+  const keyList = csvs.keys.map(sqlIdent).join(', ');
+  const clientHeader = `${csvs.keys.join(',')},field,old_value,new_value,difference,change,reason`;
+  if (csvs.oldCsv === null) {
+    ctx.warn(`the CSV of export version ${previous.version} is missing: the diff lists nothing`);
+    fs.writeFileSync(file, `${clientHeader}\n`);
+    fs.writeFileSync(unitFile, `${UNIT_DIFF_HEADER}\n`);
+    return;
+  }
+  const oldCsvFile = path.join(ctx.scratch, `diff-old-v${previous.version}.csv`);
+  fs.writeFileSync(oldCsvFile, csvs.oldCsv);
   const oldAuditRun = String(previous.source_run_ids.ace_unit_audit ?? '');
   const manifestKey = `${runPrefix(TABLES.ace_unit_audit.name, TABLES.ace_unit_audit.partitionKey, month, oldAuditRun)}/_manifest.json`;
   const oldManifest = await readJson<Pointer>(ctx.store, manifestKey);
-  if (!oldManifest) {
-    ctx.warn(`the audit version ${oldAuditRun} behind export version ${previous.version} was garbage-collected: the diff lists no units`);
-    fs.writeFileSync(file, 'client_id,customer_id,change,reason,first_notification_id\n');
-    return;
-  }
+  if (!oldManifest) ctx.warn(`the audit version ${oldAuditRun} behind export version ${previous.version} was garbage-collected: the diff lists no units and no unit reasons`);
   const dates = datesBetween(firstDayOf(month), lastDayOf(month));
   const attemptDates = datesBetween(addDays(firstDayOf(month), -ctx.config.attributionDays), lastDayOf(month));
   // Files of the current versions, or of the versions that were current when the previous export was made.
@@ -264,18 +297,29 @@ async function writeUnitDiff(ctx: JobContext, month: BillingMonth, previous: Man
     return ctx.fetch(pointers, `diff-${table.name}-${asOf ? 'old' : 'new'}`);
   };
   const placeholder = path.join(ctx.scratch, 'diff-empty.parquet');
-  await ctx.db.run(`COPY (SELECT NULL::VARCHAR AS event_id, NULL::VARCHAR AS notification_id, NULL::DATE AS dt WHERE false) TO $out (FORMAT parquet)`, { out: placeholder });
+  await ctx.db.run(
+    `COPY (SELECT NULL::VARCHAR AS event_id, NULL::VARCHAR AS notification_id, NULL::DATE AS dt, NULL::VARCHAR AS client_id, NULL::VARCHAR AS customer_id,
+       NULL::VARCHAR AS attempt_event_id, NULL::VARCHAR AS first_notification_id, NULL::VARCHAR AS first_experience_id, NULL::VARCHAR AS first_channel WHERE false) TO $out (FORMAT parquet)`,
+    { out: placeholder },
+  );
   const orEmpty = (files: string[]) => (files.length > 0 ? files : [placeholder]);
   await ctx.db.setVariables({
-    diff_old_audit_files: await ctx.fetch(oldManifest, 'diff-old-audit'),
+    diff_old_csv: oldCsvFile,
+    diff_new_csv: csvs.newCsv,
+    diff_fields: header,
+    diff_old_audit_files: oldManifest ? await ctx.fetch(oldManifest, 'diff-old-audit') : [placeholder],
     diff_engagement_files: orEmpty(await filesOf(TABLES.ace_engagement_daily, dates)),
+    diff_old_engagement_files: orEmpty(await filesOf(TABLES.ace_engagement_daily, dates, previous.generated_at)),
+    diff_attempted_files: orEmpty(await filesOf(TABLES.notification_attempted, dates)),
     diff_old_delivered_files: orEmpty(await filesOf(TABLES.notification_delivered, dates, previous.generated_at)),
     diff_old_attempted_files: orEmpty(await filesOf(TABLES.notification_attempted, attemptDates, previous.generated_at)),
   });
-  await ctx.db.run(sqlFile('export_diff'));
-  await writeCsv(ctx, `SELECT client_id, customer_id, change, reason, first_notification_id FROM exp_diff ORDER BY client_id, change, customer_id`, file);
-  const summary = await ctx.db.all<{ client_id: string; added: number; removed: number }>(
-    `SELECT client_id, count(*) FILTER (WHERE change = 'added')::INTEGER AS added, count(*) FILTER (WHERE change = 'removed')::INTEGER AS removed FROM exp_diff GROUP BY client_id ORDER BY client_id`,
+  await ctx.db.run(`SET VARIABLE diff_old_audit_known = ${oldManifest ? 'true' : 'false'}`);
+  await ctx.db.run(sqlFile('export_diff', { keys: keyList }));
+  await writeCsv(ctx, `SELECT ${keyList}, field, old_value, new_value, difference, change, reason FROM exp_client_diff ORDER BY ${keyList}, field_position, field`, file);
+  await writeCsv(ctx, `SELECT ${UNIT_DIFF_HEADER} FROM exp_diff ORDER BY client_id, change, customer_id`, unitFile);
+  const summary = await ctx.db.all<{ client_id: string; fields: string }>(
+    `SELECT client_id, string_agg(DISTINCT field, ' ' ORDER BY field) AS fields FROM exp_client_diff GROUP BY client_id ORDER BY client_id`,
   );
-  ctx.log.info({ event: 'export.diff', clients: summary.length }, `version ${previous.version} → ${previous.version + 1}: ${summary.map((s) => `${s.client_id} +${s.added}/-${s.removed}`).join(', ') || 'no unit changed (only volumes or names)'}`);
+  ctx.log.info({ event: 'export.diff', clients: summary.length }, `version ${previous.version} → ${previous.version + 1}: ${summary.map((s) => `${s.client_id} (${s.fields})`).join(', ') || 'no client changed'}`);
 }

@@ -1,4 +1,12 @@
 /** Pure output formatting for `npm run query` and export CSVs (RFC 4180). */
+import { TypedJson, typedJsonText } from '../engine/jsonValues.js';
+
+export type RowFormat = 'csv' | 'json' | 'ndjson' | 'table';
+
+/** One row as a JSON object, keys in column order; rows of `json` formats hold TypedJson values. */
+function jsonObject(row: Record<string, unknown>, cols: string[]): string {
+  return `{${cols.map((c) => `${JSON.stringify(c)}:${typedJsonText((row[c] ?? null) as TypedJson)}`).join(',')}}`;
+}
 
 /** One RFC 4180 field: quoted when it holds a comma, quote, CR or LF; null/undefined is empty. */
 export function csvField(value: unknown): string {
@@ -14,13 +22,16 @@ export function toCsv(rows: Record<string, unknown>[], columns: string[]): strin
   return `${lines.join('\n')}\n`;
 }
 
-export function formatRows(rows: Record<string, unknown>[], format: 'csv' | 'json' | 'table', columns?: string[]): string {
+/** `json`: one array, a row per line; `ndjson`: one object per line (nothing for no rows). */
+export function formatRows(rows: Record<string, unknown>[], format: RowFormat, columns?: string[]): string {
   const cols = columns ?? (rows[0] ? Object.keys(rows[0]) : []);
   switch (format) {
     case 'csv':
       return toCsv(rows, cols);
     case 'json':
-      return `${JSON.stringify(rows)}\n`;
+      return rows.length === 0 ? '[]\n' : `[\n${rows.map((r) => jsonObject(r, cols)).join(',\n')}\n]\n`;
+    case 'ndjson':
+      return rows.map((r) => `${jsonObject(r, cols)}\n`).join('');
     case 'table': {
       const cells = rows.map((r) => cols.map((c) => (r[c] === null || r[c] === undefined ? '' : typeof r[c] === 'object' ? JSON.stringify(r[c]) : String(r[c]))));
       const widths = cols.map((c, i) => Math.min(60, Math.max(c.length, ...cells.map((row) => row[i].length))));

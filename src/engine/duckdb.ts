@@ -14,6 +14,7 @@ import {
   VARCHAR,
   listValue,
 } from '@duckdb/node-api';
+import { TypedJson, typedJsonConverter } from './jsonValues.js';
 
 export interface EngineOptions {
   memoryLimit: string;
@@ -41,6 +42,8 @@ export interface PreparedStatement {
   readonly columns: string[];
   /** Runs it and returns its rows as `Db.all` does. */
   all(): Promise<Record<string, unknown>[]>;
+  /** Runs it and returns its rows as typed JSON values (src/engine/jsonValues.ts). */
+  allTyped(): Promise<Record<string, TypedJson>[]>;
   close(): void;
 }
 
@@ -124,6 +127,7 @@ export class Db {
           type: StatementType[p.statementType] ?? String(p.statementType),
           columns,
           all: async () => (await p.runAndReadAll()).getRowObjectsJson() as Record<string, unknown>[],
+          allTyped: async () => (await p.runAndReadAll()).convertRowObjects(typedJsonConverter) as Record<string, TypedJson>[],
           close: () => p.destroySync(),
         });
       }

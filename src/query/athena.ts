@@ -3,7 +3,8 @@ import { AthenaClient } from '@aws-sdk/client-athena';
 import { AthenaRunner } from '../aws/athena.js';
 import { Config } from '../config/config.js';
 import { ConfigError, UsageError } from '../errors.js';
-import { QueryEngine, QueryResult } from './engine.js';
+import { QueryEngine, QueryResult, ValueStyle } from './engine.js';
+import { athenaJsonValue } from './athenaJson.js';
 import { athenaRefusal } from './readonly.js';
 
 export class AthenaQueryEngine implements QueryEngine {
@@ -20,11 +21,19 @@ export class AthenaQueryEngine implements QueryEngine {
   }
 
   /** Reading statements only, checked before anything is sent (src/query/readonly.ts). */
-  async run(sql: string): Promise<QueryResult> {
+  async run(sql: string, style: ValueStyle = 'text'): Promise<QueryResult> {
     const refused = athenaRefusal(sql);
     if (refused) throw new UsageError(refused);
     const result = await this.runner.query(sql);
-    return { columns: result.columns.map((c) => c.name), rows: result.rows };
+    const columns = result.columns.map((c) => c.name);
+    if (style === 'text') return { columns, rows: result.rows };
+    const rows = result.rows.map((r) => Object.fromEntries(result.columns.map((c) => [c.name, athenaJsonValue(c.type, r[c.name])])));
+    return { columns, rows };
+  }
+
+  /** Athena writes files only with UNLOAD, which would write into S3 from SQL: refused like any writing statement. */
+  async writeParquet(): Promise<{ file: string; rows: number }> {
+    throw new UsageError('query: --format parquet works with --engine local only (Athena writes Parquet only through UNLOAD, which query refuses); use --format ndjson with --engine athena');
   }
 
   async close(): Promise<void> {}

@@ -166,3 +166,39 @@ describe('month not complete', () => {
     expect(err.message).toContain('no ace_unit_audit/ace_unit_agg for billing_month=2026-01');
   });
 });
+
+describe('export version 2 after client attributes and an experience changed (SPEC "Schedule": the per-client diff)', () => {
+  test('diff_v1_v2.csv lists every changed attribute per row, old and new, with its source as the reason; no unit changed', async () => {
+    // A later snapshot within February: c-unknown becomes known, c-test gets another account; exp-unmapped gets its outcome.
+    await withWarehouse([
+      ['c-unknown', 'Now Known', 'BA-U', 'false', 'active', '2026-02-25 00:00:00'],
+      ['c-test', 'Test Client', 'BA-T2', 'true', 'active', '2026-02-25 00:00:00'],
+    ], '2026-02-25', 'v4.csv');
+    writeRaw(lake, 'experience_config', '2026-02-25T15', 'cfg.ndjson', [experienceConfig('exp-unmapped', '2026-02-25T15:00:00Z', { outcome_id: 'o2', outcome_name: 'Outcome Two', experience_name: 'Exp Two' })]);
+    await run(lake, 'outcome_experience_lookup_daily', { date: '2026-02-25' });
+    for (const job of ['ace_unit_monthly_output', 'ace_unit_monthly_outcome_experience_output'] as const) await run(lake, job, { month: '2026-02' });
+
+    const dim = 'changed client attributes in dim_customer';
+    const lookup = 'changed experience in outcome_experience_lookup';
+    const units = readExport('ace_unit_monthly_output', '2026-02', 'diff_v1_v2.csv');
+    expect(units.manifest).toMatchObject({ version: 2, total_ace_units: 5, previous_version: { version: 1, diff: 'diff_v1_v2.csv', unit_diff: 'diff_units_v1_v2.csv' } });
+    expect(parseCsv(units.csv)).toEqual([
+      ['client_id', 'field', 'old_value', 'new_value', 'difference', 'change', 'reason'],
+      ['c-test', 'billing_account_id', 'BA-T', 'BA-T2', '', 'changed', dim],
+      ['c-unknown', 'client_name', '', 'Now Known', '', 'changed', dim],
+      ['c-unknown', 'billing_account_id', '', 'BA-U', '', 'changed', dim],
+      ['c-unknown', 'is_billable', 'false', 'true', '', 'changed', dim],
+    ]);
+    const byOutcome = readExport('ace_unit_monthly_outcome_experience_output', '2026-02', 'diff_v1_v2.csv');
+    expect(parseCsv(byOutcome.csv)).toEqual([
+      ['client_id', 'experience_id', 'channel', 'field', 'old_value', 'new_value', 'difference', 'change', 'reason'],
+      ['c-unknown', 'exp1', 'sms', 'client_name', '', 'Now Known', '', 'changed', dim],
+      ['c1', 'exp-unmapped', 'email', 'outcome_id', 'UNMAPPED', 'o2', '', 'changed', lookup],
+      ['c1', 'exp-unmapped', 'email', 'outcome_name', 'Unmapped', 'Outcome Two', '', 'changed', lookup],
+      ['c1', 'exp-unmapped', 'email', 'experience_name', '', 'Exp Two', '', 'changed', lookup],
+    ]);
+    for (const job of ['ace_unit_monthly_output', 'ace_unit_monthly_outcome_experience_output']) {
+      expect(readExport(job, '2026-02', 'diff_units_v1_v2.csv').csv).toBe('client_id,customer_id,change,reason,first_notification_id\n');
+    }
+  });
+});

@@ -77,8 +77,18 @@ test('a late delivery: status lists exactly the stale partitions; restate rebuil
     expect(m).toMatchObject({ version: 2, previous_version: { version: 1, diff: 'diff_v1_v2.csv' } });
     expect(fs.existsSync(path.join(exportDir(job), 'versions/v1/_manifest.json'))).toBe(true);
     expect(fs.existsSync(path.join(exportDir(job), `versions/v1/${m.file}`))).toBe(true);
-    expect(csv(job, 'diff_v1_v2.csv')).toEqual([{ client_id: 'c1', customer_id: 'u-ld', change: 'added', reason: 'late delivery', first_notification_id: 'n-ld' }]);
+    expect(csv(job, 'diff_units_v1_v2.csv')).toEqual([{ client_id: 'c1', customer_id: 'u-ld', change: 'added', reason: 'late delivery', first_notification_id: 'n-ld' }]);
   }
+  // Every number that changed, per client (and first touch), with its reason (SPEC "Schedule").
+  expect(manifest(OUT).previous_version).toMatchObject({ diff: 'diff_v1_v2.csv', unit_diff: 'diff_units_v1_v2.csv' });
+  expect(csv(OUT, 'diff_v1_v2.csv')).toEqual([
+    { client_id: 'c1', field: 'ace_units', old_value: '1', new_value: '2', difference: '1', change: 'changed', reason: 'late delivery (+1 unit)' },
+    { client_id: 'c1', field: 'delivered_notifications', old_value: '1', new_value: '2', difference: '1', change: 'changed', reason: 'late delivery (+1 notification)' },
+  ]);
+  expect(csv(BY, 'diff_v1_v2.csv')).toEqual([
+    { client_id: 'c1', experience_id: 'exp1', channel: 'sms', field: 'ace_units', old_value: '1', new_value: '2', difference: '1', change: 'changed', reason: 'late delivery (+1 unit)' },
+    { client_id: 'c1', experience_id: 'exp1', channel: 'sms', field: 'engagements', old_value: '1', new_value: '2', difference: '1', change: 'changed', reason: 'late delivery (+1 notification)' },
+  ]);
   expect(fs.readFileSync(path.join(exportDir(OUT), `versions/v1/ace_units_${M}.csv`), 'utf8')).toBe(v1Csv);
   expect(JSON.parse(fs.readFileSync(path.join(exportDir(OUT), 'versions/v1/_manifest.json'), 'utf8'))).toEqual(v1Manifest);
   expect(manifest(OUT).total_ace_units).toBe(2);
@@ -95,8 +105,36 @@ test('a late attempt for an unattributed delivery: export v3 with reason "late a
   const results = await restateMonth(lake.services, M, {});
   expect(jobsRan(results)).toEqual(expected);
   expect(manifest(OUT)).toMatchObject({ version: 3, total_ace_units: 3, previous_version: { version: 2, diff: 'diff_v2_v3.csv' } });
-  expect(csv(OUT, 'diff_v2_v3.csv')).toEqual([{ client_id: 'c1', customer_id: 'u-la', change: 'added', reason: 'late attempt', first_notification_id: 'n-la' }]);
+  expect(csv(OUT, 'diff_v2_v3.csv')).toEqual([
+    { client_id: 'c1', field: 'ace_units', old_value: '2', new_value: '3', difference: '1', change: 'changed', reason: 'late attempt (+1 unit)' },
+    { client_id: 'c1', field: 'delivered_notifications', old_value: '2', new_value: '3', difference: '1', change: 'changed', reason: 'late attempt (+1 notification)' },
+    { client_id: 'c1', field: 'attempted_notifications', old_value: '2', new_value: '3', difference: '1', change: 'changed', reason: 'late attempt (+1 notification)' },
+  ]);
+  expect(csv(BY, 'diff_v2_v3.csv')).toEqual([
+    { client_id: 'c1', experience_id: 'exp1', channel: 'sms', field: 'ace_units', old_value: '2', new_value: '3', difference: '1', change: 'changed', reason: 'late attempt (+1 unit)' },
+    { client_id: 'c1', experience_id: 'exp1', channel: 'sms', field: 'engagements', old_value: '2', new_value: '3', difference: '1', change: 'changed', reason: 'late attempt (+1 notification)' },
+  ]);
+  expect(csv(OUT, 'diff_units_v2_v3.csv')).toEqual([{ client_id: 'c1', customer_id: 'u-la', change: 'added', reason: 'late attempt', first_notification_id: 'n-la' }]);
   for (const v of [1, 2]) expect(fs.existsSync(path.join(exportDir(OUT), `versions/v${v}/_manifest.json`))).toBe(true);
+});
+
+test('a late attempt of a new client with no delivery: v4 adds its row, every field listed, no unit and no unit diff', async () => {
+  writeRaw(lake, 'notification_attempted', '2026-02-15T15', 'late-c2.ndjson', [attempt('c2-a', '2026-02-14T15:00:00Z', { client_id: 'c2', customer_id: 'u-c2' })]);
+  await restateMonth(lake.services, M, {});
+  expect(manifest(OUT)).toMatchObject({ version: 4, total_ace_units: 3, previous_version: { version: 3, diff: 'diff_v3_v4.csv', unit_diff: 'diff_units_v3_v4.csv' } });
+  const added = { client_id: 'c2', old_value: '', change: 'added' };
+  expect(csv(OUT, 'diff_v3_v4.csv')).toEqual([
+    { ...added, field: 'client_name', new_value: '', difference: '', reason: '' },
+    { ...added, field: 'billing_account_id', new_value: '', difference: '', reason: '' },
+    { ...added, field: 'is_billable', new_value: 'false', difference: '', reason: '' },
+    { ...added, field: 'ace_units', new_value: '0', difference: '0', reason: '' },
+    { ...added, field: 'delivered_notifications', new_value: '0', difference: '0', reason: '' },
+    { ...added, field: 'attempted_notifications', new_value: '1', difference: '1', reason: 'late attempt (+1 notification)' },
+    { ...added, field: 'rule_version', new_value: 'ace-v1', difference: '', reason: '' },
+  ]);
+  expect(csv(OUT, 'diff_units_v3_v4.csv')).toEqual([]);
+  // The outcome export has no row for a client without units: unchanged, so no new version.
+  expect(manifest(BY)).toMatchObject({ version: 3 });
 });
 
 test('an unchanged restate rebuilds nothing and writes no new export version', async () => {
