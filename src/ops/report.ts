@@ -219,7 +219,8 @@ async function versionSteps(store: ObjectStore, job: string, current: Manifest, 
       notes.push(`${job}: version ${prev.manifest.version} or ${next.manifest.version} has no CSV any more; its changes are not shown`);
       continue;
     }
-    const diffName = next.manifest.previous_version?.diff ?? null;
+    // The unit-by-unit diff (`unit_diff`; older versions named it `diff`), one row per unit added or removed.
+    const diffName = next.manifest.previous_version?.unit_diff ?? next.manifest.previous_version?.diff ?? null;
     // Units added and removed only from a diff file that lists them (a `change` column), even if empty.
     const diffText = diffName ? await store.readText(`${prefix}/${diffName}`) : null;
     const diff = diffText !== null && /(^|,)change(,|$)/.test(diffText.split('\n')[0].trim()) ? parseCsv(diffText) : null;

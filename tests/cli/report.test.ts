@@ -159,7 +159,7 @@ describe('npm run report', () => {
     const v2 = csv(path.join(dir, `ace_units_${MONTH}.csv`));
     const changed = v2.filter((row) => Number(v1.find((o) => o.client_id === row.client_id)?.ace_units ?? 0) !== Number(row.ace_units));
     expect(changed.length).toBeGreaterThan(0);
-    const diff = csv(path.join(dir, 'diff_v1_v2.csv'));
+    const diff = csv(path.join(dir, 'diff_units_v1_v2.csv'));
     for (const row of changed) {
       const before = Number(v1.find((o) => o.client_id === row.client_id)?.ace_units ?? 0);
       const shown = f.versionRows.find((r) => r[0] === row.client_id);
