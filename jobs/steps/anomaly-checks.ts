@@ -6,7 +6,6 @@
  * becomes a warning (run summary, ledger), an SNS alert when ACE_ALERTS_TOPIC_ARN is set, or with
  * --fail-on-anomaly the job's failure (exit 4).
  */
-import path from 'node:path';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { BadInputError } from '../../src/errors.js';
 import { readPointer } from '../../src/lake/publish.js';
@@ -66,7 +65,7 @@ export async function clientSeries(
       files.push(...fresh.aggFiles);
     } else {
       const p = await readPointer(ctx.store, TABLES.ace_unit_agg, m as BillingMonth);
-      if (p) files.push(...(await ctx.store.localPaths(p.files, path.join(ctx.scratch, 'anomaly-history'))));
+      if (p) files.push(...(await ctx.fetch(p, 'anomaly-history')));
     }
   }
   const rows =
