@@ -337,6 +337,7 @@ describe('demo month through S3 (fauxqs) is byte-identical to the local run', ()
       spawnSync(path.join(ROOT, 'node_modules/.bin/tsx'), [path.join(ROOT, 'src/cli/certificate.ts'), '--month', MONTH, '--format', 'json', ...args], {
         cwd: ROOT,
         encoding: 'utf8',
+        maxBuffer: 256 * 1024 * 1024,
         env: { ...process.env, TZ: 'UTC', LOG_FORMAT: 'json', ACE_LAKE_ROOT: lakeRoot, ACE_DUCKDB_TEMP_DIR: path.join(tmp, 'duckdb-certificate') },
       });
     type Cert = { complete: boolean; dates: { date: string; window_closed: boolean; partitions: { stream: string; state: string; counts: unknown; files: { key: string; size: number; lines: number; version: string }[] }[] }[] };
