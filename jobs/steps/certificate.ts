@@ -6,7 +6,7 @@
  * prints and verifies it.
  */
 import { readPointer } from '../../src/lake/publish.js';
-import { BillingMonth, BusinessDate, addDays, datesBetween, firstDayOf, lastDayOf, windowClosesAt } from '../../src/time/time.js';
+import { BillingMonth, addDays, datesBetween, firstDayOf, lastDayOf, windowClosesAt } from '../../src/time/time.js';
 import type { Services } from '../../src/run/context.js';
 import { describeBlocker, monthCloseBlockers } from './freshness.js';
 import { notificationAttemptedDaily } from '../notification_attempted_daily.js';

@@ -9,7 +9,6 @@
  * (DAILY_STATE_KEY): the local form writes it after its last date succeeded, the state machine after
  * its Map succeeded; a failed run writes nothing, so the next run starts from the same date again.
  */
-import { StorageError } from '../errors.js';
 import { BillingMonth, BusinessDate, addDays, businessDateOf, datesBetween, monthOf, previousMonth } from '../time/time.js';
 
 /** Key, relative to the lake root, of the last successful scheduled daily run. */

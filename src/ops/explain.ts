@@ -10,7 +10,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { MissingInputError, UsageError } from '../errors.js';
-import { Db, sqlIdent } from '../engine/duckdb.js';
+import { sqlIdent } from '../engine/duckdb.js';
 import { readJson } from '../lake/json.js';
 import { Pointer, readPointer, runPrefix, versionAsOf } from '../lake/publish.js';
 import { tableSelect } from '../sql/files.js';
