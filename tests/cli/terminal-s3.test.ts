@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { REPO, TSX, cliEnv } from '../reliability/helpers';
-import { Fauxqs, startFauxqs } from '../helpers/fauxqs';
+import { Fauxqs, startFauxqs, fauxqsClient } from '../helpers/fauxqs';
 
 jest.setTimeout(300_000);
 
@@ -22,7 +22,7 @@ beforeAll(async () => {
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ace-term-s3-'));
   fs.writeFileSync(path.join(tmp, 'aws-empty'), '');
   server = await startFauxqs();
-  client = new S3Client({ endpoint: `http://127.0.0.1:${server.port}`, forcePathStyle: true, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+  client = fauxqsClient(server.port);
   await client.send(new CreateBucketCommand({ Bucket: BUCKET }));
 });
 

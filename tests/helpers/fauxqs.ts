@@ -4,6 +4,7 @@
  */
 import { ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import path from 'node:path';
+import { S3Client } from '@aws-sdk/client-s3';
 
 const ROOT = path.resolve(__dirname, '../..');
 
@@ -40,4 +41,9 @@ export async function startFauxqs(): Promise<Fauxqs> {
     });
   });
   return { port, stop };
+}
+
+/** An S3 client for the server, with the emulator's fixed test credentials (nothing read from the host). */
+export function fauxqsClient(port: number): S3Client {
+  return new S3Client({ endpoint: `http://127.0.0.1:${port}`, forcePathStyle: true, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
 }

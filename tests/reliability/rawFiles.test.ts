@@ -11,7 +11,7 @@ import zlib from 'node:zlib';
 import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { Lake, makeLake, closeLake, writeRaw, writeRawBytes, attempt, experienceConfig, pointer, query, lineText, RawLine, expectConservation } from '../helpers/lake';
 import { cli, listFiles } from './helpers';
-import { Fauxqs, startFauxqs } from '../helpers/fauxqs';
+import { Fauxqs, startFauxqs, fauxqsClient } from '../helpers/fauxqs';
 
 const A = 'notification_attempted';
 const JOB = 'notification_attempted_daily';
@@ -221,7 +221,7 @@ describe('raw input on S3 (fauxqs)', () => {
   });
   beforeAll(async () => {
     server = await startFauxqs();
-    client = new S3Client({ endpoint: `http://127.0.0.1:${server.port}`, forcePathStyle: true, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+    client = fauxqsClient(server.port);
     await client.send(new CreateBucketCommand({ Bucket: BUCKET }));
   });
   afterAll(async () => {
