@@ -45,10 +45,12 @@ export async function calcDay(ctx: JobContext, day: CalcDay): Promise<DayResult>
   if (mode.kind === 'merge') {
     relations = await mergeDayShards(ctx.db, await readShardParts(ctx, date, mode.n, fingerprint, ['engagements', 'unattributed', 'attempts'] as const));
   } else {
-    const before = day.attempted.slice(0, -1).map((a) => a.pointer);
+    // A shard reads only its own part of a partition its ingest shards wrote (same N): the same split.
+    const mine = (p: Pointer | null): Pointer | null => (p && mode.kind === 'shard' && p.meta.shards === mode.n ? { ...p, files: [p.files[mode.k]] } : p);
+    const before = day.attempted.slice(0, -1).map((a) => mine(a.pointer));
     const [delivered, attemptedToday, attemptedBefore] = await Promise.all([
-      ctx.fetch(day.delivered!, `day-${date}`),
-      ctx.fetch(day.attempted[day.attempted.length - 1].pointer!, `day-${date}`),
+      ctx.fetch(mine(day.delivered)!, `day-${date}`),
+      ctx.fetch(mine(day.attempted[day.attempted.length - 1].pointer)!, `day-${date}`),
       ctx.fetch(before, `day-${date}`),
     ]);
     const attemptedLookback = [...attemptedBefore, ...attemptedToday];

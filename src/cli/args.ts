@@ -3,7 +3,7 @@ import { Command, CommanderError } from 'commander';
 import { UsageError } from '../errors.js';
 import { print } from './output.js';
 import type { ShardMode } from '../run/job.js';
-import { SHARDABLE_JOBS, isJobName } from '../../jobs/index.js';
+import { JOBS, SHARDABLE_JOBS, isJobName } from '../../jobs/index.js';
 import { BillingMonth, BusinessDate, parseBillingMonth, parseBusinessDate } from '../time/time.js';
 
 export function requireDate(value: string | undefined, flag: string, job?: string): BusinessDate {
@@ -21,11 +21,16 @@ export function requireMonth(value: string | undefined, flag: string, job?: stri
 }
 
 
-/** `--shard k/N` or `--merge-shards N` into a shard mode; undefined when neither is given. */
-export function parseShard(job: string, shard: string | undefined, merge: string | undefined): ShardMode | undefined {
-  if (shard === undefined && merge === undefined) return undefined;
+/** `--route N`, `--shard k/N` or `--merge-shards N` into a shard mode; undefined when none is given. */
+export function parseShard(job: string, shard: string | undefined, merge: string | undefined, route?: string): ShardMode | undefined {
+  if (shard === undefined && merge === undefined && route === undefined) return undefined;
   if (!isJobName(job) || !SHARDABLE_JOBS.includes(job)) throw new UsageError(`${job} does not run in shards; only ${SHARDABLE_JOBS.join(', ')} do`);
-  if (shard !== undefined && merge !== undefined) throw new UsageError('use either --shard k/N or --merge-shards N');
+  if ([shard, merge, route].filter((x) => x !== undefined).length > 1) throw new UsageError('use one of --route N, --shard k/N or --merge-shards N');
+  if (route !== undefined) {
+    if (!JOBS[job].routed) throw new UsageError(`${job} does not route raw lines; only ${SHARDABLE_JOBS.filter((j) => JOBS[j].routed).join(', ')} do`);
+    if (!/^\d{1,4}$/.test(route) || Number(route) < 1 || Number(route) > 1024) throw new UsageError(`--route ${JSON.stringify(route)} is not valid: use the shard count N (1 to 1024)`);
+    return { kind: 'route', n: Number(route) };
+  }
   if (shard !== undefined) {
     const m = /^(\d{1,4})\/(\d{1,4})$/.exec(shard);
     const [k, n] = m ? [Number(m[1]), Number(m[2])] : [NaN, NaN];

@@ -30,11 +30,12 @@ if (!delegated) cliMain(async () => {
     .option('--force', 'run even when the inputs did not change')
     .option('--final', 'monthly jobs: mark the exports final (the month close)')
     .option('--fail-on-anomaly', 'fail (exit 4) when the anomaly checks flag a value, instead of warning')
-    .option('--shard <k/N>', 'ingest and calc: build shard k of N (by raw file for ingest, by notification_id hash for the calc); publishes nothing')
+    .option('--route <N>', 'attempted and delivered: route the raw lines of the date\'s arrival hours into N shards by notification_id (hours already routed with the same files are skipped)')
+    .option('--shard <k/N>', 'ingest and calc: build shard k of N (by notification_id hash; ingest reads the routed lines); publishes nothing')
     .option('--merge-shards <N>', 'ingest and calc: merge the N shards and publish');
   parseArgs(program);
   const [name] = program.args;
-  const opts = program.opts<{ date?: string; month?: string; allowPartial?: boolean; force?: boolean; final?: boolean; shard?: string; mergeShards?: string; failOnAnomaly?: boolean }>();
+  const opts = program.opts<{ date?: string; month?: string; allowPartial?: boolean; force?: boolean; final?: boolean; shard?: string; mergeShards?: string; route?: string; failOnAnomaly?: boolean }>();
   if (!isJobName(name)) throw new UsageError(`unknown job ${JSON.stringify(name)}; the jobs are: ${ALL_JOBS.join(', ')}`);
   const job = JOBS[name];
   if (!job) throw new UsageError(`job ${name} is not implemented yet`);
@@ -51,7 +52,7 @@ if (!delegated) cliMain(async () => {
       month = opts.month === undefined ? previousMonth(monthOf(today)) : requireMonth(opts.month, '--month', name);
       if (opts.month === undefined) log.info({ event: 'job.defaulted', month }, `no --month given: processing the previous month, ${month}`);
     }
-    const shard = parseShard(name, opts.shard, opts.mergeShards);
+    const shard = parseShard(name, opts.shard, opts.mergeShards, opts.route);
     const result = await runJob(services, job, { date, month, flags: { allowPartial: !!opts.allowPartial, force: !!opts.force, final: opts.final, shard, failOnAnomaly: !!opts.failOnAnomaly } });
     print(`${JSON.stringify(result)}\n`);
     return 0;

@@ -34,6 +34,8 @@ export interface ObjectStore {
   writeText(key: string, body: string): Promise<void>;
   /** Stores a local file under `key` (moves it when the store is local). */
   putFile(localPath: string, key: string): Promise<void>;
+  /** Copies an object to another key of the same store (S3: a server-side copy; local: a hard link, else a copy). */
+  copy(fromKey: string, toKey: string): Promise<void>;
   /** Local paths DuckDB can read for these keys (downloaded into `scratchDir` for remote stores: one file per key, keeping its extension). */
   localPaths(keys: string[], scratchDir: string): Promise<string[]>;
   /** A scratch folder for a run, on the same file system as the store when it is local. */

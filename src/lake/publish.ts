@@ -33,6 +33,8 @@ export interface StagedPartition {
   value: string;
   /** Local Parquet files to publish, in order. */
   files: string[];
+  /** Parquet files already in the lake (the parts shard tasks wrote), copied into the version after `files`, in order. */
+  lakeFiles?: string[];
   rows: number;
   fingerprint?: string | null;
   meta?: Record<string, unknown>;
@@ -85,6 +87,14 @@ export async function publishPartition(store: ObjectStore, staged: StagedPartiti
     const key = `${prefix}/part-${String(i).padStart(5, '0')}${path.extname(file) || '.parquet'}`;
     sizes.set(key, fs.statSync(file).size);
     await store.putFile(file, key);
+    keys.push(key);
+  }
+  for (const [j, source] of (staged.lakeFiles ?? []).entries()) {
+    const key = `${prefix}/part-${String(staged.files.length + j).padStart(5, '0')}.parquet`;
+    const [info] = (await store.list(source)).filter((o) => o.key === source);
+    if (!info) throw new StorageError(`publishing ${table.name} ${table.partitionKey}=${value}: its part ${store.describe(source)} is missing; the previous version stays current. Rerun the shard that wrote it, then the merge`);
+    sizes.set(key, info.size);
+    await store.copy(source, key);
     keys.push(key);
   }
   // The version becomes current only once every object is there with its size (a lost or short upload

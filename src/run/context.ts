@@ -119,6 +119,14 @@ export class JobContext {
     return staged;
   }
 
+  /** Stages a partition made of parts already in the lake (the shards' parts of a day), published by one pointer swap over them. */
+  stageParts(table: TableDef, value: string, keys: string[], rows: number, extra: Partial<StagedPartition> = {}): StagedPartition {
+    if (!this.outputs.includes(table)) throw new Error(`${this.job} staged ${table.name}, which it does not declare among its outputs`);
+    const staged: StagedPartition = { table, value, files: [], lakeFiles: keys, rows, ...extra };
+    this.staged.push(staged);
+    return staged;
+  }
+
   /** Stages an object for the export store (written in order, after the table partitions). */
   stageObject(object: StagedObject): void {
     this.stagedObjects.push(object);

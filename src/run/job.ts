@@ -35,6 +35,8 @@ export interface Job<I extends JobInputs = JobInputs> {
   outputs: readonly TableDef[];
   /** Whether it can split its period across tasks (`--shard k/N`, then `--merge-shards N`). */
   shardable: boolean;
+  /** Whether its shards read raw lines routed by `--route N` first (the event streams: src/run/route.ts). */
+  routed?: boolean;
   /**
    * The output partition staged last, whose pointer records the inputs' fingerprint: when it matches
    * the inputs, the run has nothing to do (unless --force). Without one, the job always builds.

@@ -17,5 +17,8 @@ export function periodValue(period: Period): string {
   }
 }
 
-/** How one task takes part in a period: the whole of it, one shard, or the merge of N shards. */
-export type ShardMode = { kind: 'single' } | { kind: 'shard'; k: number; n: number } | { kind: 'merge'; n: number };
+/**
+ * How one task takes part in a period: the whole of it; routing its raw lines into N shards (`--route N`,
+ * the ingest jobs: src/run/route.ts); one shard; or the merge of N shards.
+ */
+export type ShardMode = { kind: 'single' } | { kind: 'route'; n: number } | { kind: 'shard'; k: number; n: number } | { kind: 'merge'; n: number };

@@ -30,7 +30,7 @@ export function periodOf(job: Pick<Job, 'period'>, request: Pick<RunRequest, 'da
 
 /** Up-to-date check: the marker partition's current version was built from exactly these inputs. */
 async function upToDate(ctx: JobContext, job: Job<JobInputs>, inputs: JobInputs): Promise<JobOutcome | null> {
-  if (inputs.fingerprint === null || !job.marker || ctx.flags.force || ctx.shard.kind === 'shard') return null;
+  if (inputs.fingerprint === null || !job.marker || ctx.flags.force || ctx.shard.kind === 'shard' || ctx.shard.kind === 'route') return null;
   const { table, value } = job.marker(ctx.period);
   const pointer = await readPointer(ctx.store, table, value);
   if (pointer?.fingerprint !== inputs.fingerprint) return null;
@@ -52,7 +52,7 @@ export async function runJob<I extends JobInputs>(services: Services, job: Job<I
   ctx.flags = request.flags ?? {};
   // Shards of one day run side by side: each has its own lock scope; the merge uses the day's.
   const shard = request.flags?.shard;
-  const scope = (job.lockScope ? job.lockScope(p) : periodValue) + (shard?.kind === 'shard' ? `@shard-${shard.k}-of-${shard.n}` : '');
+  const scope = (job.lockScope ? job.lockScope(p) : periodValue) + (shard?.kind === 'shard' ? `@shard-${shard.k}-of-${shard.n}` : shard?.kind === 'route' ? `@route-${shard.n}` : '');
   const coordinator = new RunCoordinator(services.store, job.name, scope, runId, {
     timing: services.hooks?.lockTiming,
     warn: (message) => log.warn({ event: 'lock.warning' }, message),

@@ -72,6 +72,7 @@ export class WrappedStore implements ObjectStore {
   readText(key: string) { return this.inner.readText(key); }
   writeText(key: string, body: string) { return this.inner.writeText(key, body); }
   putFile(localPath: string, key: string) { return this.inner.putFile(localPath, key); }
+  copy(fromKey: string, toKey: string) { return this.inner.copy(fromKey, toKey); }
   localPaths(keys: string[], scratchDir: string) { return this.inner.localPaths(keys, scratchDir); }
   scratchDir(runId: string) { return this.inner.scratchDir(runId); }
   readVersioned(key: string) { return this.inner.readVersioned(key); }

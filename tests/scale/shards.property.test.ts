@@ -1,8 +1,10 @@
 /**
- * Scale-out by shards: N tasks each ingest the raw files of their shard (`--shard k/N`) and one merge
- * (`--merge-shards N`) publishes; the calc's engagement step is split by a hash of notification_id the
- * same way. Property: for N = 1, 2 and 7 every table equals the single-task result, including
- * duplicates (identical and conflicting) whose copies sit in files of different shards.
+ * Scale-out by shards: a route task (`--route N`) splits each arrival hour's raw lines by a hash of
+ * notification_id, N tasks each ingest their share (`--shard k/N`) and one merge (`--merge-shards N`)
+ * publishes the shards' parts; the calc's engagement step is split by the same hash. Property: for
+ * N = 1, 2 and 7 every table equals the single-task result, including duplicates whose copies sit in
+ * different files: identical, conflicting in one field (the same shard), and conflicting in their
+ * notification_id (different shards, which the merge must still catch by event_id).
  */
 import fc from 'fast-check';
 import { DATES, RawFileSpec, allRowsButRunId, canonicalLayout, datasetArb, isEvent, runPipeline, writeLayout } from '../helpers/arb';
@@ -13,6 +15,8 @@ import { parseShard } from '../../src/cli/args';
 /** Splits every file into three (lines round-robin) and adds later copies: identical and conflicting. */
 function withStraddlingDuplicates(files: RawFileSpec[]): RawFileSpec[] {
   const out: RawFileSpec[] = [];
+  // Only the first file's copies change notification_id: the other days publish the shards' parts as they are.
+  let crossShard = true;
   for (const f of files) {
     for (let part = 0; part < 3; part++) {
       const lines = f.lines.filter((_l, i) => i % 3 === part);
@@ -20,18 +24,26 @@ function withStraddlingDuplicates(files: RawFileSpec[]): RawFileSpec[] {
     }
     const events = f.lines.filter(isEvent);
     if (events.length > 0) {
-      out.push({ ...f, name: 'zz-copies.ndjson', lines: [events[0], { ...events[events.length - 1], channel: 'wire', notification_id: 'n-conflict' }] });
+      const copies = [events[0], { ...events[events.length - 1], channel: 'wire', ...(crossShard ? { notification_id: 'n-conflict' } : {}) }];
+      if (events.length > 1) copies.push({ ...events[1], channel: 'wire' });
+      crossShard = false;
+      out.push({ ...f, name: 'zz-copies.ndjson', lines: copies });
     }
   }
   return out;
 }
 
+/** How each merge published (the shards' parts, or a dedup of their lines): both must occur. */
+const merges = new Set<unknown>();
+
 async function runSharded(lake: Lake, n: number): Promise<void> {
   const shard = (k: number): ShardMode => ({ kind: 'shard', k, n });
   for (const d of DATES) {
     for (const job of ['notification_attempted_daily', 'notification_delivered_daily'] as const) {
+      await run(lake, job, { date: d, flags: { shard: { kind: 'route', n } } }, { maxRejectRate: 1 });
       for (let k = 0; k < n; k++) await run(lake, job, { date: d, flags: { shard: shard(k) } }, { maxRejectRate: 1 });
-      await run(lake, job, { date: d, flags: { shard: { kind: 'merge', n } } }, { maxRejectRate: 1 });
+      const merged = await run(lake, job, { date: d, flags: { shard: { kind: 'merge', n } } }, { maxRejectRate: 1 });
+      if (n > 1) merges.add(merged.details.merge);
     }
   }
   const asOf = DATES[DATES.length - 1];
@@ -64,12 +76,15 @@ test('the union of N shards equals the single-task result (N = 1, 2, 7)', async 
     }),
     { numRuns: 4 },
   );
+  expect([...merges].sort()).toEqual(['dedup', 'parts']);
 });
 
 test('a merge refuses missing shards and shards built from other raw files', async () => {
   const lake = await makeLake();
   try {
     writeLayout(lake, withStraddlingDuplicates(canonicalLayout(fc.sample(datasetArb, { numRuns: 1, seed: 42 })[0])));
+    await expect(run(lake, 'notification_attempted_daily', { date: DATES[0], flags: { shard: { kind: 'shard', k: 0, n: 2 } } })).rejects.toThrow(/are not routed into 2 shards as their files are now; run .* --route 2/);
+    await run(lake, 'notification_attempted_daily', { date: DATES[0], flags: { shard: { kind: 'route', n: 2 } } });
     await run(lake, 'notification_attempted_daily', { date: DATES[0], flags: { shard: { kind: 'shard', k: 0, n: 2 } } });
     await expect(run(lake, 'notification_attempted_daily', { date: DATES[0], flags: { shard: { kind: 'merge', n: 2 } } })).rejects.toThrow(/shard 1\/2 .* has not run/);
     await run(lake, 'notification_attempted_daily', { date: DATES[0], flags: { shard: { kind: 'shard', k: 1, n: 2 } } });
@@ -80,20 +95,48 @@ test('a merge refuses missing shards and shards built from other raw files', asy
   }
 });
 
+test('a day whose copies of one event_id sit in two shards is deduplicated exactly by the merge', async () => {
+  const lake = await makeLake();
+  try {
+    const ev = (id: string, n: string, at: string) => ({ event_id: id, notification_id: n, client_id: 'c1', customer_id: 'u1', experience_id: 'x1', channel: 'sms', attempted_at: at });
+    // Two shards for sure: notification ids n-0 … n-15 spread over 2 shards, and e-dup's copies differ in it.
+    const lines = [...Array(16).keys()].map((i) => ev(`e-${i}`, `n-${i}`, '2026-03-01T15:00:00Z'));
+    writeLayout(lake, [
+      { stream: 'notification_attempted', hour: '2026-03-01T15', name: 'a.ndjson', lines: [...lines, ev('e-dup', 'n-0', '2026-03-01T15:00:00Z')] },
+      { stream: 'notification_attempted', hour: '2026-03-01T16', name: 'b.ndjson', lines: [...Array(16).keys()].map((i) => ev('e-dup', `n-${i}`, '2026-03-01T15:00:00Z')) },
+    ]);
+    const job = 'notification_attempted_daily';
+    await run(lake, job, { date: DATES[0], flags: { shard: { kind: 'route', n: 2 } } });
+    for (const k of [0, 1]) await run(lake, job, { date: DATES[0], flags: { shard: { kind: 'shard', k, n: 2 } } });
+    const merged = await run(lake, job, { date: DATES[0], flags: { shard: { kind: 'merge', n: 2 } } });
+    expect(merged.details).toMatchObject({ kept: 17, duplicates: 16, conflicting_duplicates: 15, merge: 'dedup' });
+    const single = await run(lake, job, { date: DATES[0], flags: { force: true } });
+    expect(single.details).toMatchObject({ kept: 17, duplicates: 16, conflicting_duplicates: 15 });
+  } finally {
+    await closeLake(lake);
+  }
+});
+
 test.each([
   [['notification_attempted_daily', '0/4', undefined], { kind: 'shard', k: 0, n: 4 }],
   [['ace_unit_calc_daily', undefined, '7'], { kind: 'merge', n: 7 }],
+  [['notification_delivered_daily', undefined, undefined, '8'], { kind: 'route', n: 8 }],
 ])('parseShard %p', (args, expected) => {
-  const [job, shard, merge] = args as [string, string | undefined, string | undefined];
-  expect(parseShard(job, shard, merge)).toEqual(expected);
+  const [job, shard, merge, route] = args as [string, string | undefined, string | undefined, string | undefined];
+  expect(parseShard(job, shard, merge, route)).toEqual(expected);
 });
 
 test.each([
   ['dim_customer_daily', '0/2', undefined, /does not run in shards/],
   ['notification_attempted_daily', '2/2', undefined, /0 <= k < N/],
   ['notification_attempted_daily', 'a/b', undefined, /not valid/],
-  ['notification_attempted_daily', '0/2', '2', /either/],
+  ['notification_attempted_daily', '0/2', '2', /use one of/],
   ['notification_attempted_daily', undefined, '0', /1 to 1024/],
 ])('parseShard refuses %p %p %p', (job, shard, merge, message) => {
   expect(() => parseShard(job, shard, merge)).toThrow(message);
+});
+
+test('only the event streams route', () => {
+  expect(() => parseShard('ace_unit_calc_daily', undefined, undefined, '4')).toThrow(/does not route raw lines/);
+  expect(() => parseShard('notification_attempted_daily', undefined, undefined, 'x')).toThrow(/--route "x" is not valid/);
 });

@@ -185,6 +185,19 @@ export class LocalObjectStore implements ObjectStore {
     }
   }
 
+  async copy(fromKey: string, toKey: string): Promise<void> {
+    const [from, to] = [this.abs(fromKey), this.abs(toKey)];
+    await fsp.mkdir(path.dirname(to), { recursive: true });
+    await fsp.rm(to, { force: true });
+    try {
+      // Published files are never rewritten in place, so a link shares the bytes safely.
+      await fsp.link(from, to);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new StorageError(`cannot copy ${from}: it does not exist`, { path: from }, { cause: err });
+      await fsp.copyFile(from, to);
+    }
+  }
+
   async localPaths(keys: string[]): Promise<string[]> {
     return keys.map((k) => this.abs(k));
   }

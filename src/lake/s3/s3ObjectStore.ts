@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import {
+  CopyObjectCommand,
   DeleteObjectCommand,
   DeleteObjectsCommand,
   GetObjectCommand,
@@ -244,6 +245,15 @@ export class S3ObjectStore implements ObjectStore {
     const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
     const status = e.$metadata?.httpStatusCode;
     return status === 412 || status === 409 || e.name === 'PreconditionFailed' || e.name === 'ConditionalRequestConflict' || isNotFound(err);
+  }
+
+  async copy(fromKey: string, toKey: string): Promise<void> {
+    try {
+      const source = `${this.bucket}/${this.fullKey(fromKey).split('/').map(encodeURIComponent).join('/')}`;
+      await this.client.send(new CopyObjectCommand({ Bucket: this.bucket, Key: this.fullKey(toKey), CopySource: source }));
+    } catch (err) {
+      throw this.fail('copy', fromKey, err);
+    }
   }
 
   async delete(key: string): Promise<void> {
