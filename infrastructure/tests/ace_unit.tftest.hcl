@@ -349,12 +349,13 @@ run "compute_least_privilege" {
               "test-lake/lake/tables/runs/job=${job}/", "test-lake/lake/_state/locks/${job}/", "test-lake/lake/_state/running/${job}/",
               "test-lake/lake/_state/published/${job}/", "test-lake/lake/_scratch/",
               ], contains(["notification_attempted_daily", "notification_delivered_daily", "ace_unit_calc_daily"], job) ? ["test-lake/lake/_shards/${job}/"] : [],
+              lookup({ notification_attempted_daily = ["test-lake/lake/_routed/notification_attempted/"], notification_delivered_daily = ["test-lake/lake/_routed/notification_delivered/"] }, job, []),
             ) : startswith(r, "arn:aws:s3:::${prefix}")
           ]))
         ] if length([for a in st.Action : a if can(regex("^s3:(Put|Delete|Abort)", a))]) > 0
       ]
     ]))
-    error_message = "a task role writes outside its own table, runs, _state, scratch, shards (or export) prefixes"
+    error_message = "a task role writes outside its own table, runs, _state, scratch, shards, routed stream (or export) prefixes"
   }
 
   # The month close's status check (exports with final) lists every raw stream and reads none.
@@ -370,13 +371,17 @@ run "compute_least_privilege" {
   }
 
   # Shards (--shard k/N, then --merge-shards N): exactly the shardable jobs (SHARDABLE_JOBS in
-  # src/cli/args.ts) read, write and list their own _shards/<job>/, and nothing else under _shards/.
+  # jobs/index.ts) read, write and list their own _shards/<job>/, and nothing else under _shards/; the
+  # event streams' jobs also their own _routed/<stream>/ (--route N).
   assert {
     condition = alltrue([
       for job, p in aws_iam_role_policy.task :
       (anytrue([
         for st in jsondecode(p.policy).Statement :
-        st.Resource == ["arn:aws:s3:::test-lake/lake/_shards/${job}/*"] &&
+        st.Resource == concat(["arn:aws:s3:::test-lake/lake/_shards/${job}/*"], lookup({
+          notification_attempted_daily = ["arn:aws:s3:::test-lake/lake/_routed/notification_attempted/*"]
+          notification_delivered_daily = ["arn:aws:s3:::test-lake/lake/_routed/notification_delivered/*"]
+        }, job, [])) &&
         alltrue([for a in ["s3:GetObject", "s3:PutObject"] : contains(st.Action, a)]) && !contains(st.Action, "s3:DeleteObject")
         ]) && anytrue([
         for st in jsondecode(p.policy).Statement :

@@ -16,7 +16,7 @@
  * daily-sharded.asl.json when it is above 1.
  */
 import { DEFAULT_LATENESS_HOURS } from '../rules/ace.js';
-import { SHARDABLE_JOBS } from '../../jobs/index.js';
+import { JOBS, SHARDABLE_JOBS } from '../../jobs/index.js';
 import { DAILY_GRAPH, MONTHLY_GRAPH, MONTHLY_JOBS, levelsOf, type Graph, type JobName } from './graph.js';
 
 /** The task definition the certificate step runs in: the first monthly export's (same image, same lake access). */
@@ -227,6 +227,7 @@ export const PLAN_SHARDS_STATE = 'Plan shards';
 export const shardMapName = (job: JobName) => `${job} shards`;
 export const shardTaskName = (job: JobName) => `${job} shard`;
 export const mergeTaskName = (job: JobName) => `${job} merge`;
+export const routeTaskName = (job: JobName) => `${job} route`;
 
 export function isSharded(job: JobName, period: Period, options: GraphOptions): boolean {
   return !!options.sharded && period === 'date' && SHARDABLE_JOBS.includes(job);
@@ -234,8 +235,10 @@ export function isSharded(job: JobName, period: Period, options: GraphOptions): 
 
 /**
  * The states of one job inside a level: its first state, the states, and the state to which the
- * level's Next/End attaches. Sharded (date data `{date, shard_count, shard_indexes}`): a Map whose
- * iterations run `--shard k/N`, then the merge task; every task keeps the retry and its own Catch.
+ * level's Next/End attaches. Sharded (date data `{date, shard_count, shard_indexes}`): for the event
+ * streams a route task (`--route N`: the window's hours not routed yet, normally none when the hourly
+ * schedule routes each hour as it lands), then a Map whose iterations run `--shard k/N`, then the
+ * merge task; every task keeps the retry and its own Catch.
  */
 function jobStates(job: JobName, period: Period, options: GraphOptions): { StartAt: string; States: Record<string, State>; last: string } {
   if (!isSharded(job, period, options)) {
@@ -258,9 +261,19 @@ function jobStates(job: JobName, period: Period, options: GraphOptions): { Start
     fields: { 'shard.$': "States.Format('{}/{}', $.shard, $.shard_count)" },
   };
   const mergeDetail: FailureDetail = { job, what: 'merge of {} shards', args: '$.shard_count', fields: { 'merge_shards.$': '$.shard_count' } };
+  const route: TaskShape = {
+    step: routeTaskName(job),
+    command: `States.Array('${job}', '--date', $.date, '--route', States.Format('{}', $.shard_count))`,
+    shown: `${job} --date <date> --route <N>`,
+  };
+  const routeDetail: FailureDetail = { job, what: 'routing into {} shards', args: '$.shard_count', fields: { 'route.$': '$.shard_count' } };
+  const routing: Record<string, State> = JOBS[job].routed
+    ? { [route.step]: { ...jobTask(job, period, route), Next: shardMapName(job) }, ...failureStates(route.step, period, routeDetail) }
+    : {};
   return {
-    StartAt: shardMapName(job),
+    StartAt: JOBS[job].routed ? route.step : shardMapName(job),
     States: {
+      ...routing,
       [shardMapName(job)]: {
         Type: 'Map',
         Comment: `Runs the N shards of ${job} side by side; a failed shard fails the Map, so the merge never starts.`,

@@ -478,8 +478,9 @@ describe('sharded daily state machine (shard_count 3), run locally', () => {
   const INGESTS = ['notification_attempted_daily', 'notification_delivered_daily'] as const;
   const shardCommand = (job: JobName, date: string, k: number) => `${job} --date ${date} --shard ${k}/${N}`;
   const mergeCommand = (job: JobName, date: string) => `${job} --date ${date} --merge-shards ${N}`;
+  const routeCommand = (job: JobName, date: string) => `${job} --date ${date} --route ${N}`;
 
-  test('a green day: N shard tasks per sharded job, each merge after its shards, calc shards after both ingest merges, calc merge last', async () => {
+  test('a green day: each event stream routed before its shards, N shard tasks per sharded job, each merge after its shards, calc shards after both ingest merges, calc merge last', async () => {
     const ecs = fakeCluster('daily_sharded', () => {}, 5);
     const sns = fakeSns('daily_sharded');
     const date = '2026-03-08';
@@ -493,6 +494,7 @@ describe('sharded daily state machine (shard_count 3), run locally', () => {
     const expected = [
       ...SHARDABLE_JOBS.flatMap((j) => [...Array.from({ length: N }, (_, k) => shardCommand(j as JobName, date, k)), mergeCommand(j as JobName, date)]),
       ...DAILY_JOBS.filter((j) => !SHARDABLE_JOBS.includes(j)).map((j) => `${j} --date ${date}`),
+      ...INGESTS.map((j) => routeCommand(j, date)),
     ];
     expect([...commands].sort()).toEqual(expected.sort()); // each exactly once
     const at = (event: string) => {
@@ -504,6 +506,7 @@ describe('sharded daily state machine (shard_count 3), run locally', () => {
     const shardsStart = (job: JobName) => Math.min(...Array.from({ length: N }, (_, k) => at(`start ${shardCommand(job, date, k)}`)));
     for (const job of SHARDABLE_JOBS as JobName[]) expect(at(`start ${mergeCommand(job, date)}`)).toBeGreaterThan(shardsEnd(job));
     for (const ingest of INGESTS) expect(shardsStart('ace_unit_calc_daily')).toBeGreaterThan(at(`end ${mergeCommand(ingest, date)}`));
+    for (const ingest of INGESTS) expect(shardsStart(ingest)).toBeGreaterThan(at(`end ${routeCommand(ingest, date)}`));
     expect(ecs.events.at(-1)).toBe(`end ${mergeCommand('ace_unit_calc_daily', date)}`);
     // The N shards of a job run side by side (MaxConcurrency N): all start before the first ends.
     const firstEnd = Math.min(...Array.from({ length: N }, (_, k) => at(`end ${shardCommand('ace_unit_calc_daily', date, k)}`)));
@@ -570,7 +573,7 @@ describe('sharded daily state machine (shard_count 3), run locally', () => {
     const ecs = fakeCluster('daily_sharded');
     const dates = ['2026-03-07', '2026-03-08'];
     await machine('daily_sharded', values).run({ dates }, { overrides: { taskResourceLocalHandlers: { ...ecs.handlers, ...fakeSns('daily_sharded').handlers } } }).result;
-    const perJob = SHARDABLE_JOBS.length * (N + 1) + (DAILY_JOBS.length - SHARDABLE_JOBS.length);
+    const perJob = SHARDABLE_JOBS.length * (N + 1) + INGESTS.length + (DAILY_JOBS.length - SHARDABLE_JOBS.length);
     expect(ecs.calls).toHaveLength(perJob * dates.length);
     expect(ecs.calls.slice(0, perJob).every((c) => c[2] === dates[0])).toBe(true);
     expect(ecs.calls.at(-1)?.join(' ')).toBe(mergeCommand('ace_unit_calc_daily', dates[1]));

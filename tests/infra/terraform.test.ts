@@ -154,11 +154,11 @@ describe('structural checks (hcl2json)', () => {
     expect(locals(compute).gc).toBeDefined();
   });
 
-  test('exactly the shardable jobs (SHARDABLE_JOBS) may use _shards/<job>/, and gc collects _shards/', async () => {
+  test('exactly the shardable jobs (SHARDABLE_JOBS) may use _shards/<job>/ (and the event streams their _routed/<stream>/), and gc collects _shards/', async () => {
     const compute = await hclOf(mod('compute'));
     const jobs = locals(compute).jobs as Record<string, { shards: boolean }>;
     expect(Object.keys(jobs).filter((j) => jobs[j].shards).sort()).toEqual([...SHARDABLE_JOBS].sort());
-    expect(locals(compute).shard_keys).toBe('${{ for job, j in local.jobs : job => j.shards ? ["${var.lake_prefix}/_shards/${job}/"] : [] }}');
+    expect(String(locals(compute).shard_keys).replace(/\s+/g, ' ')).toBe('${{ for job, j in local.jobs : job => j.shards ? concat(["${var.lake_prefix}/_shards/${job}/"], [for s in j.raw_streams : "${var.lake_prefix}/_routed/${s}/"]) : [] }}');
     expect(readFileSync(join(mod('compute'), 'gc.tf'), 'utf8')).toContain('"${local.lake_arn}/${var.lake_prefix}/_shards/*"');
   });
 

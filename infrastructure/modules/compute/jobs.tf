@@ -6,8 +6,8 @@
 #           (src/runtime/context.ts: VIEW_SOURCES)
 #   lists_raw: raw streams it lists without reading them: the month close (exports with final) compares
 #           each ingest partition's fingerprint with the raw objects now in its window (src/runtime/status.ts)
-#   shards: runs as --shard k/N tasks plus a --merge-shards N task (SHARDABLE_JOBS in src/cli/args.ts),
-#           which keep their parts under _shards/<job>/
+#   shards: runs as --shard k/N tasks plus a --merge-shards N task (SHARDABLE_JOBS in jobs/index.ts),
+#           which keep their parts under _shards/<job>/; an ingest job routes first (--route N, _routed/<stream>/)
 
 # Task sizes (issue 16, docs/performance.md "Memory"): DuckDB takes half of the task's memory by default
 # (src/config/memoryLimit.ts reads the task's cgroup limit), the rest is headroom for what it allocates

@@ -32,6 +32,7 @@ locals {
   #   _state/{locks,running,published}/<job>/...      publish lock, running markers, published record
   #   _scratch/<run_id>/                              scratch of a run (local stores; cleaned by gc)
   #   _shards/<job>/<date>/n=<N>/k=<K>/               a shard's part, read by the merge (cleaned by gc)
+  #   _routed/<stream>/YYYY/MM/DD/HH/n=<N>/           an arrival hour's lines split into N shards (--route N)
   # Key prefixes (inside the lake / exports buckets) each job may write: its own tables and its own
   # partition of the runs table. Nothing under tables/ is deleted by a job (gc does that), except the
   # UNLOAD staging folder of dim_customer_daily.
@@ -49,7 +50,10 @@ locals {
   }
   export_keys = { for job, j in local.jobs : job => j.exports ? ["exports/${job}/"] : [] }
   # --shard k/N writes its part under _shards/<job>/<date>/n=N/k=K/; --merge-shards N reads them all.
-  shard_keys = { for job, j in local.jobs : job => j.shards ? ["${var.lake_prefix}/_shards/${job}/"] : [] }
+  # An event stream's job also routes its raw lines (--route N) under _routed/<stream>/ and its shards read them.
+  shard_keys = {
+    for job, j in local.jobs : job => j.shards ? concat(["${var.lake_prefix}/_shards/${job}/"], [for s in j.raw_streams : "${var.lake_prefix}/_routed/${s}/"]) : []
+  }
   read_keys = {
     for job, j in local.jobs : job => concat(
       [for t in distinct(concat(j.reads, j.writes)) : "${local.tables_key}/${t}/"],
