@@ -48,13 +48,15 @@ export interface BenchArgs {
   shapes: Shape[];
   /** Also time the two ingest jobs on an S3 lake served by fauxqs (the tests' S3-API server), per window. */
   s3: boolean;
+  /** Also run the day as S shards (route, shards, merge: attempted, delivered and the calc), one process each; 0: no. */
+  scaleOut: number;
 }
 
 export class BenchUsageError extends Error {
   override name = 'BenchUsageError';
 }
 
-const USAGE = `usage: npm run bench -- --events N[,N2…] [--days D] [--date YYYY-MM-01] [--naive] [--keep] [--month-events M|0] [--repeat R] [--floor-repeat R] [--no-lookback] [--seed S] [--customers-per-client C] [--tmp DIR] [--window steady,all-kept] [--shapes ${SHAPES.join(',')}] [--s3]`;
+const USAGE = `usage: npm run bench -- --events N[,N2…] [--days D] [--date YYYY-MM-01] [--naive] [--keep] [--month-events M|0] [--repeat R] [--floor-repeat R] [--no-lookback] [--seed S] [--customers-per-client C] [--tmp DIR] [--window steady,all-kept] [--shapes ${SHAPES.join(',')}] [--s3] [--scale-out S]`;
 
 function count(flag: string, text: string | undefined, min: number): number {
   if (text === undefined || !/^\d+(_\d{3})*$|^\d+(\.\d+)?[kKmM]$/.test(text)) throw new BenchUsageError(`${flag} needs a whole number (e.g. 1000000, 1M, 300k), got ${JSON.stringify(text)}. ${USAGE}`);
@@ -75,7 +77,7 @@ export function parseBenchArgs(argv: string[]): BenchArgs {
   const a: BenchArgs = {
     events: [], days: 1, date: '2026-04-01' as BusinessDate, naive: false, keep: false,
     monthEvents: 300_000, repeat: 1, seed: 7, customersPerClient: null, tmp: null, lookback: true, floorRepeat: 3,
-    windows: ['steady'], shapes: [], s3: false,
+    windows: ['steady'], shapes: [], s3: false, scaleOut: 0,
   };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
@@ -112,6 +114,7 @@ export function parseBenchArgs(argv: string[]): BenchArgs {
       case '--window': case '--windows': a.windows = list(name, value(), WINDOWS); break;
       case '--shapes': case '--shape': a.shapes = list(name, value(), SHAPES); break;
       case '--s3': a.s3 = true; break;
+      case '--scale-out': a.scaleOut = count('--scale-out', value(), 2); break;
       case '--help': case '-h': throw new BenchUsageError(USAGE);
       default: throw new BenchUsageError(`unknown argument ${JSON.stringify(flag)}. ${USAGE}`);
     }

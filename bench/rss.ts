@@ -1,6 +1,6 @@
 /**
  * Fallback peak-RSS wrapper when /usr/bin/time is missing: runs a script in this process and, on exit,
- * writes process.resourceUsage().maxRSS (KiB, from getrusage) to $BENCH_RSS_FILE.
+ * writes process.resourceUsage().maxRSS (KiB, from getrusage) and the CPU seconds (user + system) to $BENCH_RSS_FILE.
  * Usage: node --import tsx bench/rss.ts <script> [args…]
  */
 import fs from 'node:fs';
@@ -8,7 +8,8 @@ import path from 'node:path';
 
 const [script, ...rest] = process.argv.slice(2);
 process.on('exit', () => {
-  if (process.env.BENCH_RSS_FILE) fs.writeFileSync(process.env.BENCH_RSS_FILE, String(process.resourceUsage().maxRSS));
+  const u = process.resourceUsage();
+  if (process.env.BENCH_RSS_FILE) fs.writeFileSync(process.env.BENCH_RSS_FILE, `${u.maxRSS} ${(u.userCPUTime + u.systemCPUTime) / 1e6}`);
 });
 process.argv = [process.argv[0], path.resolve(script), ...rest];
 // eslint-disable-next-line @typescript-eslint/no-require-imports

@@ -44,6 +44,8 @@ export interface Measurement {
   /** Every run's seconds (the median is `seconds`). */
   runs: number[];
   peakRssMb: number;
+  /** CPU seconds (user + system) of the last run, all threads. */
+  cpuSeconds?: number;
   /** Key of the measurement this one is compared with, and the ratio. */
   floorKey?: string;
   ratio?: number;
@@ -54,6 +56,7 @@ export interface Measurement {
 interface Exec {
   seconds: number;
   rssMb: number;
+  cpuSeconds: number;
   stdout: string;
   code: number;
 }
@@ -76,8 +79,11 @@ async function execNode(script: string, args: string[], env: NodeJS.ProcessEnv, 
   const seconds = (performance.now() - started) / 1000;
   await new Promise((r) => err.end(r));
   const text = fs.existsSync(rssFile) ? fs.readFileSync(rssFile, 'utf8') : '';
-  const kb = HAS_TIME ? Number(/Maximum resident set size \(kbytes\): (\d+)/.exec(text)?.[1] ?? NaN) : Number(text.trim());
-  return { seconds, rssMb: kb / 1024, stdout, code };
+  const kb = HAS_TIME ? Number(/Maximum resident set size \(kbytes\): (\d+)/.exec(text)?.[1] ?? NaN) : Number(text.trim().split(' ')[0]);
+  const cpu = HAS_TIME
+    ? Number(/User time \(seconds\): ([\d.]+)/.exec(text)?.[1] ?? NaN) + Number(/System time \(seconds\): ([\d.]+)/.exec(text)?.[1] ?? NaN)
+    : Number(text.trim().split(' ')[1]);
+  return { seconds, rssMb: kb / 1024, cpuSeconds: cpu, stdout, code };
 }
 
 function median(xs: number[]): number {
@@ -113,7 +119,7 @@ class Bench {
     } catch {
       result = last!.stdout.trim().slice(-2000);
     }
-    const m: Measurement = { size, key, work, seconds: median(runs), runs, peakRssMb: rss, setup: opts.setup, result };
+    const m: Measurement = { size, key, work, seconds: median(runs), runs, peakRssMb: rss, cpuSeconds: last!.cpuSeconds, setup: opts.setup, result };
     this.measurements.push(m);
     process.stderr.write(`  ${work}: ${m.seconds.toFixed(2)} s, ${m.peakRssMb.toFixed(0)} MB${opts.setup ? ' (setup)' : ''}\n`);
     return m;
@@ -325,7 +331,56 @@ async function benchSize(bench: Bench, n: number, work: string, window: WindowSh
     { table: 'ace_engagement_daily', partition: `dt=${d}`, sort: ['client_id', 'customer_id', 'notification_id'] },
     { table: 'ace_unit_audit', partition: `billing_month=${month}`, sort: ['client_id', 'customer_id'] },
   ]);
+  if (a.scaleOut > 0) await benchScaleOut(bench, n, env, d, a.scaleOut);
   return { generated: { summary: gen.summary, seconds: gen.seconds, window: windowFacts }, parquet, lake: root, monthInMain };
+}
+
+const SCALE_OUT_JOBS = [['attempted', 'notification_attempted_daily'], ['delivered', 'notification_delivered_daily'], ['calc', 'ace_unit_calc_daily']] as const;
+
+/**
+ * --scale-out S: the day as S shards, each task its own process (as a Fargate task pays its start).
+ * Setup, untimed: the lookback dates' attempts and the day before's deliveries routed, sharded and
+ * merged, so day D's route routes only the hours that landed since (the steady state: each hour is
+ * routed once, when it lands). Timed: each event stream's route for D, its S shards one after the
+ * other, its merge; then the calc's S shards and its merge; then the single calc on the same inputs.
+ * Every task runs with --force, so the merges really publish (the single tasks just ran on the same files).
+ */
+async function benchScaleOut(bench: Bench, n: number, env: NodeJS.ProcessEnv, d: BusinessDate, S: number): Promise<void> {
+  const run = async (key: string, work: string, job: string, date: BusinessDate, extra: string[], setup: boolean) =>
+    bench.time(n, key, work, JOB, [job, '--date', date, '--force', ...extra], env, { repeat: 1, setup });
+  const shardDay = async (short: string, job: string, date: BusinessDate, setup: boolean) => {
+    const tag = setup ? `setup_${short}_${date}` : `so_${short}`;
+    if (job !== 'ace_unit_calc_daily') await run(`${tag}_route`, `${setup ? 'setup: ' : ''}${job} --route ${S} (${date})`, job, date, ['--route', String(S)], setup);
+    for (let k = 0; k < S; k++) await run(`${tag}_shard_${k}`, `${setup ? 'setup: ' : ''}${job} --shard ${k}/${S} (${date})`, job, date, ['--shard', `${k}/${S}`], setup);
+    await run(`${tag}_merge`, `${setup ? 'setup: ' : ''}${job} --merge-shards ${S} (${date})`, job, date, ['--merge-shards', String(S)], setup);
+  };
+  process.stderr.write(`\n== ${n}: scale-out S=${S}\n`);
+  for (const lb of bench.args.lookback ? datesBetween(addDays(d, -LOOKBACK_DAYS), addDays(d, -1)) : []) await shardDay('attempted', 'notification_attempted_daily', lb, true);
+  await run(`setup_delivered_route`, `setup: notification_delivered_daily --route ${S} (${addDays(d, -1)})`, 'notification_delivered_daily', addDays(d, -1), ['--route', String(S)], true);
+  for (const [short, job] of SCALE_OUT_JOBS) await shardDay(short, job, d, false);
+  await run('so_calc_single', 'ace_unit_calc_daily, single task, on the sharded partitions', 'ace_unit_calc_daily', d, [], false);
+  const line = scaleOutLine(bench, n, S);
+  if (line) process.stderr.write(`  ${line.text}\n`);
+}
+
+/** The figures of a --scale-out run: per job and summed over the three jobs (single = the graph's single tasks). */
+function scaleOutLine(bench: Bench, n: number, S: number): { text: string; single: number; largest: number; merge: number; shardCpu: number; singleCpu: number; route: number } | null {
+  const g = (k: string) => bench.get(n, k);
+  let single = 0, largest = 0, merge = 0, shardCpu = 0, singleCpu = 0, route = 0;
+  for (const [short] of SCALE_OUT_JOBS) {
+    const one = short === 'calc' ? g('so_calc_single') : g(short);
+    const shards = Array.from({ length: S }, (_, k) => g(`so_${short}_shard_${k}`));
+    const m = g(`so_${short}_merge`), r = g(`so_${short}_route`);
+    if (!one || !m || shards.some((x) => !x)) return null;
+    single += one.seconds;
+    singleCpu += one.cpuSeconds ?? NaN;
+    largest += Math.max(...shards.map((x) => x!.seconds));
+    merge += m.seconds;
+    route += r?.seconds ?? 0;
+    shardCpu += shards.reduce((a, x) => a + (x!.cpuSeconds ?? NaN), 0) + (r?.cpuSeconds ?? 0);
+  }
+  const f = (x: number) => x.toFixed(2);
+  return { text: `scale-out S=${S}: single ${f(single)} s, largest shard ${f(largest)} s, merge ${f(merge)} s, shard CPU ${f(shardCpu)} s`, single, largest, merge, shardCpu, singleCpu, route };
 }
 
 /**
@@ -467,6 +522,16 @@ function targets(bench: Bench, sizes: number[], monthSize: number | null): Targe
       out.push({ target: `${n}: peak RSS ≤ 2 GiB (every job and the graph)`, measured: `${worst.peakRssMb.toFixed(0)} MB (${worst.work})`, limit: '2048 MB', met: n < 10_000_000 ? (worst.peakRssMb <= 2048 ? true : null) : worst.peakRssMb <= 2048 });
     }
   }
+  if (bench.args.scaleOut > 0) {
+    for (const n of sizes) {
+      const so = scaleOutLine(bench, n, bench.args.scaleOut);
+      if (!so) continue;
+      const r2x = (x: number) => x.toFixed(2);
+      out.push({ target: `${n} scale-out S=${bench.args.scaleOut}: largest shard ≤ 1/4 of the single task (attempted + delivered + calc)`, measured: `${r2x(so.largest)} s / ${r2x(so.single)} s = ${r2x(so.largest / so.single)}`, limit: '0.25', met: so.largest / so.single <= 0.25 });
+      out.push({ target: `${n} scale-out S=${bench.args.scaleOut}: merges ≤ 15% of the single task`, measured: `${r2x(so.merge)} s / ${r2x(so.single)} s = ${r2x(so.merge / so.single)}`, limit: '0.15', met: so.merge / so.single <= 0.15 });
+      out.push({ target: `${n} scale-out S=${bench.args.scaleOut}: shards' CPU (with the route) ≤ 1.5× the single tasks' CPU`, measured: `${r2x(so.shardCpu)} s / ${r2x(so.singleCpu)} s = ${r2x(so.shardCpu / so.singleCpu)}× (route ${r2x(so.route)} s wall)`, limit: '1.5×', met: so.shardCpu / so.singleCpu <= 1.5 });
+    }
+  }
   const small = sizes.find((s) => s === 1_000_000), big = sizes.find((s) => s === 10_000_000);
   if (small && big) {
     for (const k of ['attempted', 'delivered', 'graph']) {
@@ -605,6 +670,13 @@ export async function main(argv: string[]): Promise<number> {
     for (const f of fs.readdirSync(work)) if (f !== 'children.log') fs.rmSync(path.join(work, f), { recursive: true, force: true });
     process.stdout.write(`Child log kept: ${logFile}\n`);
   } else fs.rmSync(work, { recursive: true, force: true });
+  // Last, one line per size: the scale-out figures (issue 16).
+  if (args.scaleOut > 0) {
+    for (const n of args.events) {
+      const so = scaleOutLine(bench, n, args.scaleOut);
+      if (so) process.stdout.write(`${so.text}\n`);
+    }
+  }
   return failure ? 1 : 0;
 }
 
