@@ -1,29 +1,24 @@
 -- agg: rule step 4, ace_unit_agg rows of $month as of $as_of: one row per (client_id, date) on which the
 -- client had an attempt or an engagement. The base's dates keep their rows (calc_base_agg, empty without
--- a base); the dates after it are computed from calc_eng, calc_att and the audit (calc_audit); month to
--- date runs over both. A notification engaged (or attempted) on two dates counts on each.
+-- a base); the dates after it are computed from the partials' counts (calc_day_parts), the units
+-- (calc_units: engaged customers) and the audit (calc_audit: new units); month to date runs over both.
+-- A notification engaged (or attempted) on two dates counts on each.
 -- Invariant: per client, audit rows = sum(new_ace_units) = last mtd_ace_units.
-WITH days AS (
-  SELECT client_id, dt AS date FROM calc_eng
-  UNION
-  SELECT client_id, dt AS date FROM calc_att
+WITH counts AS (
+  SELECT client_id, date, sum(notifications) AS notifications, sum(attempted) AS attempted FROM calc_day_parts GROUP BY ALL
 ), new_units AS (
   SELECT client_id, first_engaged_date AS date, count(*) AS n FROM calc_audit GROUP BY ALL
 ), engaged AS (
-  SELECT client_id, dt AS date, count(DISTINCT customer_id) AS customers,
-         count(DISTINCT notification_id) AS notifications
-  FROM calc_eng GROUP BY ALL
-), attempted AS (
-  SELECT client_id, dt AS date, sum(attempted_notifications) AS n FROM calc_att GROUP BY ALL
+  -- A unit is one customer of one client: the units engaged on a date are its engaged customers.
+  SELECT client_id, date, count(*) AS customers FROM (SELECT client_id, unnest(dates) AS date FROM calc_units) GROUP BY ALL
 ), day_rows AS (
   SELECT client_id, date, new_ace_units, engaged_customers, delivered_notifications, attempted_notifications
   FROM calc_base_agg
   UNION ALL
-  SELECT d.client_id, d.date, coalesce(nu.n, 0), coalesce(e.customers, 0), coalesce(e.notifications, 0), coalesce(a.n, 0)
-  FROM days d
+  SELECT c.client_id, c.date, coalesce(nu.n, 0), coalesce(e.customers, 0), c.notifications, c.attempted
+  FROM counts c
   LEFT JOIN new_units nu USING (client_id, date)
   LEFT JOIN engaged e USING (client_id, date)
-  LEFT JOIN attempted a USING (client_id, date)
 )
 SELECT $month AS billing_month, client_id, date,
   new_ace_units::BIGINT AS new_ace_units,

@@ -14,7 +14,7 @@ SELECT $month AS billing_month,
   CASE WHEN b.client_id IS NOT NULL THEN b.first_channel ELSE u.first_touch.channel END AS first_channel,
   coalesce(u.last_engaged_at, b.last_engaged_at) AS last_engaged_at,
   (coalesce(b.engagements, 0) + coalesce(u.new_notifications, 0))::BIGINT AS engagements,
-  (coalesce(b.engaged_days, 0) + coalesce(u.engaged_days, 0))::BIGINT AS engaged_days,
+  (coalesce(b.engaged_days, 0) + coalesce(len(u.dates), 0))::BIGINT AS engaged_days,
   $as_of::DATE AS as_of_date, $rule_version AS rule_version, $run_id AS run_id
 FROM calc_base_audit b
 FULL JOIN calc_units u ON u.client_id = b.client_id AND u.customer_id = b.customer_id

@@ -57,24 +57,45 @@ export interface MonthBase {
   engagements: string[];
 }
 
+/** The partials of the dates after a base (unit_partials.sql): the relations a shard writes for the merge. */
+export interface MonthPartials {
+  /** calc_unit_parts: one row per unit engaged after the base. */
+  units: Relation;
+  /** calc_day_parts: one row per client and date after the base. */
+  days: Relation;
+}
+
+const relation = async (db: Db, name: string, def: TableDef, files: string[], kind: 'TABLE' | 'VIEW') => {
+  await db.run(`CREATE OR REPLACE TEMP ${kind} ${name} AS ${tableSelect(def, files)}`);
+};
+
+/** Steps 2–4's per-notification work over the engagements and attempts of the dates after the base (its engagements only tell which notifications it counted). */
+export async function unitPartials(db: Db, inputs: { base: Pick<MonthBase, 'engagements'> | null; engagements: string[]; attempts: string[] }): Promise<MonthPartials> {
+  await relation(db, 'calc_eng', TABLES.ace_engagement_daily, inputs.engagements, 'TABLE');
+  await relation(db, 'calc_att', TABLES.ace_attempt_daily, inputs.attempts, 'TABLE');
+  await relation(db, 'calc_earlier', TABLES.ace_engagement_daily, inputs.base?.engagements ?? [], 'VIEW');
+  await db.run(sqlFile('ace/unit_partials'));
+  return { units: 'SELECT * FROM calc_unit_parts', days: 'SELECT * FROM calc_day_parts' };
+}
+
 /**
- * The month as of `asOf`: the base (or nothing) plus the engagements and attempts of the dates after it.
- * A full recompute and the incremental one (the month as of D − 1 plus day D) run the same statements;
- * only their inputs differ.
+ * The month as of `asOf`: the base (or nothing) plus the dates after it, from their engagements and
+ * attempts (a single task) or from the partials N shards wrote of them (a merge: unit-sized, never
+ * events). A full recompute and the incremental one (the month as of D − 1 plus day D) run the same
+ * statements; only their inputs differ.
  */
 export async function monthUnits(
   db: Db,
-  inputs: { base: MonthBase | null; engagements: string[]; attempts: string[] },
+  inputs: { base: MonthBase | null } & ({ engagements: string[]; attempts: string[] } | { partials: { units: string[]; days: string[] } }),
   params: { month: string; asOf: string; ruleVersion: string; runId: string },
 ): Promise<MonthRelations> {
-  const relation = async (name: string, def: TableDef, files: string[], kind: 'TABLE' | 'VIEW') => {
-    await db.run(`CREATE OR REPLACE TEMP ${kind} ${name} AS ${tableSelect(def, files)}`);
-  };
-  await relation('calc_eng', TABLES.ace_engagement_daily, inputs.engagements, 'TABLE');
-  await relation('calc_att', TABLES.ace_attempt_daily, inputs.attempts, 'TABLE');
-  await relation('calc_earlier', TABLES.ace_engagement_daily, inputs.base?.engagements ?? [], 'VIEW');
-  await relation('calc_base_audit', TABLES.ace_unit_audit, inputs.base?.audit ?? [], 'VIEW');
-  await relation('calc_base_agg', TABLES.ace_unit_agg, inputs.base?.agg ?? [], 'VIEW');
+  if ('partials' in inputs) {
+    await db.setVariables({ calc_p_units: inputs.partials.units, calc_p_days: inputs.partials.days });
+    await db.run(`CREATE OR REPLACE TEMP TABLE calc_unit_parts AS SELECT * FROM read_parquet(getvariable('calc_p_units'), hive_partitioning = false)`);
+    await db.run(`CREATE OR REPLACE TEMP TABLE calc_day_parts AS SELECT * FROM read_parquet(getvariable('calc_p_days'), hive_partitioning = false)`);
+  } else await unitPartials(db, inputs);
+  await relation(db, 'calc_base_audit', TABLES.ace_unit_audit, inputs.base?.audit ?? [], 'VIEW');
+  await relation(db, 'calc_base_agg', TABLES.ace_unit_agg, inputs.base?.agg ?? [], 'VIEW');
   await db.run(sqlFile('ace/units'));
   const bound = { month: params.month, as_of: params.asOf, rule_version: params.ruleVersion, run_id: params.runId };
   await db.run(sqlFile('ace/audit'), bound);

@@ -1,34 +1,14 @@
--- units: rule steps 2–3 for the dates after a base: the units engaged in calc_eng.
--- Inputs (relations set up by rule.ts, monthUnits): calc_eng, the ace_engagement_daily rows of the dates
---   after the base (every date of the month so far when there is no base); calc_earlier, the
---   engagements of the base's dates (only notification_id, client_id, customer_id are read; empty
---   without a base).
--- Grain: calc_units has one row per (client_id, customer_id) engaged in calc_eng: its first touch there
---   (earliest engaged_at, ties to the smallest notification_id), its last engagement, the notifications
---   it engaged that the base had not counted, and its engaged dates.
--- The aggregate keeps only the first touch's key (time, notification) per unit; its fields are joined
--- back afterwards (a notification has one engagement row per date, so the key finds one row).
+-- units: rule steps 2–3 for the dates after a base: the partials of calc_unit_parts (unit_partials.sql:
+-- one per unit from a single task, up to one per shard from a merge) combined per unit. Shards hold
+-- whole notifications, so the first touch is the least (time, date, notification) of the partials'
+-- (a struct compares field by field; a time has one date), the new notifications add up, and the
+-- engaged dates are the union of the partials' lists.
+-- Grain: calc_units has one row per (client_id, customer_id) engaged after the base.
 CREATE OR REPLACE TEMP TABLE calc_units AS
-WITH first_keys AS (
-  SELECT client_id, customer_id,
-    min({'at': engaged_at, 'id': notification_id}) AS first_key,
-    max(engaged_at) AS last_engaged_at,
-    count(DISTINCT dt) AS engaged_days
-  FROM calc_eng
-  GROUP BY client_id, customer_id
-), new_notifications AS (
-  SELECT e.client_id, e.customer_id, count(DISTINCT e.notification_id) AS n
-  FROM calc_eng e
-  ANTI JOIN calc_earlier x
-    ON x.notification_id = e.notification_id AND x.client_id = e.client_id AND x.customer_id = e.customer_id
-  GROUP BY ALL
-)
-SELECT u.client_id, u.customer_id,
-  {'at': e.engaged_at, 'dt': e.dt, 'notification_id': e.notification_id,
-   'experience_id': e.experience_id, 'channel': e.channel} AS first_touch,
-  u.last_engaged_at, coalesce(n.n, 0) AS new_notifications, u.engaged_days
-FROM first_keys u
-JOIN calc_eng e
-  ON e.client_id = u.client_id AND e.customer_id = u.customer_id
- AND e.notification_id = u.first_key.id AND e.engaged_at = u.first_key.at
-LEFT JOIN new_notifications n ON n.client_id = u.client_id AND n.customer_id = u.customer_id;
+SELECT client_id, customer_id,
+  min(first_touch) AS first_touch,
+  max(last_engaged_at) AS last_engaged_at,
+  sum(new_notifications)::BIGINT AS new_notifications,
+  list_sort(list_distinct(flatten(list(dates)))) AS dates
+FROM calc_unit_parts
+GROUP BY client_id, customer_id;
