@@ -38,10 +38,10 @@ export const aceUnitCalcDaily = defineJob<CalcInputs>({
     const days: Record<string, DayResult> = {};
     for (const day of inputs.days) days[day.date] = await calcDay(ctx, day);
     const rebuilt = Object.values(days).filter((d) => d.rebuilt).length;
-    // A shard builds its share of every day's engagements; the merge aggregates and publishes.
-    if (ctx.shard.kind === 'shard') return { rows: 0, details: { shard: `${ctx.shard.k}/${ctx.shard.n}`, days: inputs.days.length } };
-
-    const { audit, agg, incremental } = await calcMonth(ctx, month, asOf, days, inputs.fingerprint);
+    // A shard builds its share of the days and the unit partials of its notifications; the merge publishes.
+    const monthResult = await calcMonth(ctx, month, asOf, days, inputs.fingerprint);
+    if (!monthResult) return { rows: 0, details: { ...ctx.shard, days: inputs.days.length, days_rebuilt: rebuilt } };
+    const { audit, agg, incremental } = monthResult;
     const unattributed = Object.fromEntries(Object.entries(days).map(([d, r]) => [d, r.unattributedRows]));
     const totalUnattributed = Object.values(unattributed).reduce((a, b) => a + b, 0);
     ctx.log.info({ event: 'calc.summary', units: audit.rows, agg_rows: agg.rows, days_rebuilt: rebuilt, unattributed: totalUnattributed }, `${month} as of ${asOf}: ${audit.rows} ACE units, ${totalUnattributed} unattributed deliveries, ${rebuilt} day(s) rebuilt`);

@@ -1,14 +1,17 @@
 /**
  * The calc's month step (rule steps 2–4): the month's audit and agg as of D, from the days'
  * intermediates, never from raw events. When the month as of D − 1 stands and no earlier day changed,
- * day D is added to it (incremental); otherwise the month is aggregated again from every day.
+ * day D is added to it (incremental); otherwise the month is aggregated again from every day. Sharded,
+ * each shard aggregates its notifications into unit partials and the merge combines them.
  */
 import { Pointer, findVersion, readPointer } from '../../src/lake/publish.js';
 import { TABLES } from '../../src/rules/tables.js';
 import { RULE_VERSION } from '../../src/rules/ace.js';
 import { JobContext } from '../../src/run/context.js';
 import { StagedPartition } from '../../src/lake/publish.js';
-import { monthUnits } from '../../src/sql/ace/rule.js';
+import { MonthRelations, monthUnits, unitPartials } from '../../src/sql/ace/rule.js';
+import { readShardMetas, writeShardParts } from '../../src/run/shards.js';
+import { BadInputError } from '../../src/errors.js';
 import { BillingMonth, BusinessDate, addDays, firstDayOf } from '../../src/time/time.js';
 import { DayResult, filesOf } from './calc-day.js';
 
@@ -40,23 +43,44 @@ export interface MonthResult {
   incremental: boolean;
 }
 
-/** Stages the month's audit, then its agg (the marker, with the calc's fingerprint). */
-export async function calcMonth(ctx: JobContext, month: BillingMonth, asOf: BusinessDate, days: Record<string, DayResult>, fingerprint: string): Promise<MonthResult> {
+/** Where the shards of the calc of `asOf` keep their month partials. */
+const monthScope = (asOf: BusinessDate) => `month-as-of-${asOf}`;
+
+/**
+ * Stages the month's audit, then its agg (the marker, with the calc's fingerprint). A shard writes the
+ * partials of its notifications instead (unit-sized) and returns null; the merge combines the N shards'
+ * partials, never their events.
+ */
+export async function calcMonth(ctx: JobContext, month: BillingMonth, asOf: BusinessDate, days: Record<string, DayResult>, fingerprint: string): Promise<MonthResult | null> {
+  const mode = ctx.shard;
   const dates = Object.keys(days).sort();
   const previous = await previousMonth(ctx, month, asOf, days);
-  const base = previous && {
-    audit: await ctx.fetch(previous.audit, 'previous'),
-    agg: await ctx.fetch(previous.agg, 'previous'),
-    engagements: await filesOf(ctx, dates.filter((d) => d < asOf).map((d) => days[d].engagements)),
-  };
   // Without a base, every date of the month so far; with one, day D alone.
-  const after = base ? [asOf] : dates;
-  const relations = await monthUnits(
-    ctx.db,
-    { base, engagements: await filesOf(ctx, after.map((d) => days[d].engagements)), attempts: await filesOf(ctx, after.map((d) => days[d].attempts)) },
-    { month, asOf, ruleVersion: RULE_VERSION, runId: ctx.runId },
-  );
+  const after = previous ? [asOf] : dates;
+  const earlier = async () => filesOf(ctx, dates.filter((d) => d < asOf).map((d) => days[d].engagements));
   const params = { month, as_of: asOf, rule_version: RULE_VERSION, run_id: ctx.runId };
+  const facts = { month, asOf, ruleVersion: RULE_VERSION, runId: ctx.runId };
+  const engagements = async () => filesOf(ctx, after.map((d) => days[d].engagements));
+  let relations: MonthRelations;
+  if (mode.kind === 'shard') {
+    const partials = await unitPartials(ctx.db, { base: previous && { engagements: await earlier() }, engagements: await engagements() });
+    await writeShardParts(ctx, monthScope(asOf), mode, fingerprint, { ...partials }, {}, { base: previous?.audit.runId ?? null });
+    return null;
+  }
+  const base = previous && { audit: await ctx.fetch(previous.audit, 'previous'), agg: await ctx.fetch(previous.agg, 'previous') };
+  const attempts = await filesOf(ctx, after.map((d) => days[d].attempts));
+  if (mode.kind === 'merge') {
+    const { metas, keys } = await readShardMetas(ctx, monthScope(asOf), mode.n, fingerprint, ['units', 'days'] as const);
+    // Every shard extended the same month (the same base, or none) as the merge does.
+    const k = metas.findIndex((m) => (m.details?.base ?? null) !== (previous?.audit.runId ?? null));
+    if (k >= 0) {
+      throw new BadInputError(`shard ${k}/${mode.n} of ${ctx.job} ${asOf} extended another version of ${month} than the one current now; rerun all ${mode.n} shards, then merge`, { job: ctx.job, date: asOf });
+    }
+    const partials = { units: await ctx.fetch({ files: keys.units }, 'partials'), days: await ctx.fetch({ files: keys.days }, 'partials') };
+    relations = await monthUnits(ctx.db, { base: base && { ...base, engagements: [] }, attempts, partials }, facts);
+  } else {
+    relations = await monthUnits(ctx.db, { base: base && { ...base, engagements: await earlier() }, attempts, engagements: await engagements() }, facts);
+  }
   const dayFingerprints = Object.fromEntries(dates.map((d) => [d, days[d].fingerprint]));
   const meta = { as_of_date: asOf, rule_version: RULE_VERSION, day_fingerprints: dayFingerprints, incremental: previous !== null };
   const audit = await ctx.stage(TABLES.ace_unit_audit, month, relations.audit, {}, { meta });

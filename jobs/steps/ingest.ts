@@ -152,7 +152,7 @@ async function writeShard(ctx: JobContext, def: IngestDef, date: BusinessDate, m
     claims: `SELECT DISTINCT hash(${spec.key}) AS h FROM ingest_lines WHERE kind = 'json'`,
   };
   const lines = [...(await linesPerFile(ctx)).entries()];
-  const rows = await writeShardParts(ctx, date, mode, fingerprint, parts, { run_id: ctx.runId, dt: date }, { counts, lines });
+  const { rows } = await writeShardParts(ctx, date, mode, fingerprint, parts, { run_id: ctx.runId, dt: date }, { counts, lines });
   return { rows: 0, details: { ...counts, kept_rows: rows.kept, shard: `${mode.k}/${mode.n}` } };
 }
 

@@ -163,10 +163,10 @@ export class JobContext {
   }
 
   /**
-   * Downloads (S3) or locates (local lake) the files of the given versions, into scratch: the only way a
-   * job reads a table's files, so what a run downloads is exactly what its build asks for.
+   * Downloads (S3) or locates (local lake) the files of the given versions (or of shard parts), into
+   * scratch: the only way a job reads lake files, so what a run downloads is exactly what its build asks for.
    */
-  async fetch(pointers: Pointer | (Pointer | null)[], folder = 'inputs'): Promise<string[]> {
+  async fetch(pointers: Pick<Pointer, 'files'> | (Pick<Pointer, 'files'> | null)[], folder = 'inputs'): Promise<string[]> {
     const keys = (Array.isArray(pointers) ? pointers : [pointers]).flatMap((p) => p?.files ?? []);
     // Each file once per run: a date's attempts serve the lookback of the next days too.
     const missing = [...new Set(keys.filter((k) => !this.fetched.has(k)))];

@@ -34,8 +34,9 @@ export async function writeShardParts(
   parts: Record<string, string>,
   params: Params = {},
   details?: Record<string, unknown>,
-): Promise<Record<string, number>> {
+): Promise<{ rows: Record<string, number>; keys: Record<string, string> }> {
   const rows: Record<string, number> = {};
+  const keys: Record<string, string> = {};
   const dir = path.join(ctx.scratch, 'shard', scope);
   await fsp.mkdir(dir, { recursive: true });
   for (const [name, sql] of Object.entries(parts)) {
@@ -43,13 +44,14 @@ export async function writeShardParts(
     // Each part binds only the parameters it names (DuckDB refuses unused ones).
     const used = Object.fromEntries(Object.entries(params).filter(([p]) => new RegExp(`\\$${p}\\b`).test(sql)));
     rows[name] = await ctx.db.copyToParquet(sql, used, local);
-    await ctx.store.putFile(local, partKey(ctx.job, scope, mode.n, mode.k, ctx.runId, name));
+    keys[name] = partKey(ctx.job, scope, mode.n, mode.k, ctx.runId, name);
+    await ctx.store.putFile(local, keys[name]);
   }
   // The meta last: a shard without it has not finished.
   const meta: ShardMeta = { runId: ctx.runId, fingerprint, rows, details };
   await ctx.store.writeText(`${shardPrefix(ctx.job, scope, mode.n, mode.k)}/_meta.json`, JSON.stringify(meta));
   ctx.log.info({ event: 'shard.written', shard: `${mode.k}/${mode.n}`, scope, rows }, `shard ${mode.k}/${mode.n} of ${scope}: ${Object.entries(rows).map(([p, r]) => `${r} ${p}`).join(', ')} kept for the merge`);
-  return rows;
+  return { rows, keys };
 }
 
 /** Merge mode: the metas of all N shards of `scope` (in shard order) and the lake keys of each part, checked against `fingerprint`. */

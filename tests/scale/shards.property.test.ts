@@ -35,6 +35,8 @@ function withStraddlingDuplicates(files: RawFileSpec[]): RawFileSpec[] {
 
 /** How each merge published (the shards' parts, or a dedup of their lines): both must occur. */
 const merges = new Set<unknown>();
+/** Whether each calc merge extended the month or recomputed it: both must occur. */
+const calcPaths = new Set<unknown>();
 
 async function runSharded(lake: Lake, n: number): Promise<void> {
   const shard = (k: number): ShardMode => ({ kind: 'shard', k, n });
@@ -46,9 +48,12 @@ async function runSharded(lake: Lake, n: number): Promise<void> {
       if (n > 1) merges.add(merged.details.merge);
     }
   }
-  const asOf = DATES[DATES.length - 1];
-  for (let k = 0; k < n; k++) await run(lake, 'ace_unit_calc_daily', { date: asOf, flags: { shard: shard(k) } });
-  await run(lake, 'ace_unit_calc_daily', { date: asOf, flags: { shard: { kind: 'merge', n } } });
+  // Day by day, as the nightly graph runs: the first date recomputes the month, the second extends it.
+  for (const asOf of DATES) {
+    for (let k = 0; k < n; k++) await run(lake, 'ace_unit_calc_daily', { date: asOf, flags: { shard: shard(k) } });
+    const merged = await run(lake, 'ace_unit_calc_daily', { date: asOf, flags: { shard: { kind: 'merge', n } } });
+    calcPaths.add(merged.details.incremental);
+  }
 }
 
 test('the union of N shards equals the single-task result (N = 1, 2, 7)', async () => {
@@ -77,6 +82,7 @@ test('the union of N shards equals the single-task result (N = 1, 2, 7)', async 
     { numRuns: 4 },
   );
   expect([...merges].sort()).toEqual(['dedup', 'parts']);
+  expect([...calcPaths].sort()).toEqual([false, true]);
 });
 
 test('a merge refuses missing shards and shards built from other raw files', async () => {

@@ -1,11 +1,19 @@
 -- agg: rule step 4, ace_unit_agg rows of $month as of $as_of: one row per (client_id, date) on which the
 -- client had an attempt or an engagement. The base's dates keep their rows (calc_base_agg, empty without
--- a base); the dates after it are computed from the partials' counts (calc_day_parts), the units
--- (calc_units: engaged customers) and the audit (calc_audit: new units); month to date runs over both.
+-- a base); the dates after it are computed from the engaged notifications (calc_day_parts), the
+-- attempts (calc_att), the units (calc_units: engaged customers) and the audit (calc_audit: new units);
+-- month to date runs over both.
 -- A notification engaged (or attempted) on two dates counts on each.
 -- Invariant: per client, audit rows = sum(new_ace_units) = last mtd_ace_units.
-WITH counts AS (
-  SELECT client_id, date, sum(notifications) AS notifications, sum(attempted) AS attempted FROM calc_day_parts GROUP BY ALL
+WITH engaged_notifications AS (
+  SELECT client_id, date, sum(notifications) AS notifications FROM calc_day_parts GROUP BY ALL
+), attempted AS (
+  SELECT client_id, dt AS date, sum(attempted_notifications) AS attempted FROM calc_att GROUP BY ALL
+), counts AS (
+  SELECT coalesce(e.client_id, a.client_id) AS client_id, coalesce(e.date, a.date) AS date,
+    coalesce(e.notifications, 0) AS notifications, coalesce(a.attempted, 0) AS attempted
+  FROM engaged_notifications e
+  FULL JOIN attempted a ON a.client_id = e.client_id AND a.date = e.date
 ), new_units AS (
   SELECT client_id, first_engaged_date AS date, count(*) AS n FROM calc_audit GROUP BY ALL
 ), engaged AS (

@@ -36,10 +36,10 @@ export async function engagementDay(
   return { engagements: sqlFile('ace/engagements'), unattributed: sqlFile('ace/unattributed'), attempts: sqlFile('ace/attempts_day') };
 }
 
-/** Step 1 for a merge of N shards: the union of the shards' day relations (notifications never overlap). */
-export async function mergeDayShards(db: Db, inputs: { engagements: string[]; unattributed: string[]; attempts: string[] }): Promise<DayRelations> {
-  await db.setVariables({ calc_m_eng: inputs.engagements, calc_m_un: inputs.unattributed, calc_m_att: inputs.attempts });
-  return { engagements: sqlFile('ace/merge_engagements'), unattributed: sqlFile('ace/merge_unattributed'), attempts: sqlFile('ace/merge_attempts') };
+/** Step 1 for a merge of N shards: the day's attempts per client, summed over the shards' parts (a notification belongs to one shard). */
+export async function mergeAttempts(db: Db, parts: string[]): Promise<Relation> {
+  await db.setVariables({ calc_m_att: parts });
+  return sqlFile('ace/merge_attempts');
 }
 
 /** Steps 2–4 over the month so far: the audit (one row per unit) and the agg (per client and date). */
@@ -61,7 +61,7 @@ export interface MonthBase {
 export interface MonthPartials {
   /** calc_unit_parts: one row per unit engaged after the base. */
   units: Relation;
-  /** calc_day_parts: one row per client and date after the base. */
+  /** calc_day_parts: one row per client and date engaged after the base. */
   days: Relation;
 }
 
@@ -69,10 +69,9 @@ const relation = async (db: Db, name: string, def: TableDef, files: string[], ki
   await db.run(`CREATE OR REPLACE TEMP ${kind} ${name} AS ${tableSelect(def, files)}`);
 };
 
-/** Steps 2–4's per-notification work over the engagements and attempts of the dates after the base (its engagements only tell which notifications it counted). */
-export async function unitPartials(db: Db, inputs: { base: Pick<MonthBase, 'engagements'> | null; engagements: string[]; attempts: string[] }): Promise<MonthPartials> {
+/** Steps 2–4's per-notification work over the engagements of the dates after the base (the base's engagements only tell which notifications it counted). */
+export async function unitPartials(db: Db, inputs: { base: Pick<MonthBase, 'engagements'> | null; engagements: string[] }): Promise<MonthPartials> {
   await relation(db, 'calc_eng', TABLES.ace_engagement_daily, inputs.engagements, 'TABLE');
-  await relation(db, 'calc_att', TABLES.ace_attempt_daily, inputs.attempts, 'TABLE');
   await relation(db, 'calc_earlier', TABLES.ace_engagement_daily, inputs.base?.engagements ?? [], 'VIEW');
   await db.run(sqlFile('ace/unit_partials'));
   return { units: 'SELECT * FROM calc_unit_parts', days: 'SELECT * FROM calc_day_parts' };
@@ -86,7 +85,7 @@ export async function unitPartials(db: Db, inputs: { base: Pick<MonthBase, 'enga
  */
 export async function monthUnits(
   db: Db,
-  inputs: { base: MonthBase | null } & ({ engagements: string[]; attempts: string[] } | { partials: { units: string[]; days: string[] } }),
+  inputs: { base: MonthBase | null; attempts: string[] } & ({ engagements: string[] } | { partials: { units: string[]; days: string[] } }),
   params: { month: string; asOf: string; ruleVersion: string; runId: string },
 ): Promise<MonthRelations> {
   if ('partials' in inputs) {
@@ -94,6 +93,7 @@ export async function monthUnits(
     await db.run(`CREATE OR REPLACE TEMP TABLE calc_unit_parts AS SELECT * FROM read_parquet(getvariable('calc_p_units'), hive_partitioning = false)`);
     await db.run(`CREATE OR REPLACE TEMP TABLE calc_day_parts AS SELECT * FROM read_parquet(getvariable('calc_p_days'), hive_partitioning = false)`);
   } else await unitPartials(db, inputs);
+  await relation(db, 'calc_att', TABLES.ace_attempt_daily, inputs.attempts, 'TABLE');
   await relation(db, 'calc_base_audit', TABLES.ace_unit_audit, inputs.base?.audit ?? [], 'VIEW');
   await relation(db, 'calc_base_agg', TABLES.ace_unit_agg, inputs.base?.agg ?? [], 'VIEW');
   await db.run(sqlFile('ace/units'));

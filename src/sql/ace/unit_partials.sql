@@ -1,16 +1,15 @@
 -- unit_partials: rule steps 2–4 over the dates after a base, as partials that add up across shards (a
 -- shard holds whole notifications, so no notification is split): the units engaged in calc_eng and
--- the client-and-date counts of calc_eng and calc_att. A single task writes one partial of each; units.sql
--- combines any number of them.
+-- the notifications engaged per client and date. A single task makes one partial of each; units.sql
+-- and agg.sql combine any number of them.
 -- Inputs (relations set up by rule.ts): calc_eng, the ace_engagement_daily rows of the dates after the
---   base (every date of the month so far when there is no base); calc_att, the ace_attempt_daily rows of
---   those dates; calc_earlier, the engagements of the base's dates (only notification_id, client_id,
---   customer_id are read; empty without a base).
+--   base (every date of the month so far when there is no base); calc_earlier, the engagements of the
+--   base's dates (only notification_id, client_id, customer_id are read; empty without a base).
 -- Grain: calc_unit_parts has one row per (client_id, customer_id) engaged in calc_eng: its first touch
 --   there (earliest engaged_at, ties to the smallest notification_id), its last engagement, the
 --   notifications it engaged that the base had not counted, and its engaged dates (a sorted list: at most
---   the days of a month). calc_day_parts has one row per (client_id, date) with an engagement or an
---   attempt: the distinct notifications engaged and attempted.
+--   the days of a month). calc_day_parts has one row per (client_id, date) with an engagement: the
+--   distinct notifications engaged.
 -- The aggregate keeps only the first touch's key (time, notification) per unit; its fields are joined
 -- back afterwards (a notification has one engagement row per date, so the key finds one row).
 CREATE OR REPLACE TEMP TABLE calc_unit_parts AS
@@ -39,12 +38,6 @@ JOIN calc_eng e
 LEFT JOIN new_notifications n ON n.client_id = u.client_id AND n.customer_id = u.customer_id;
 
 CREATE OR REPLACE TEMP TABLE calc_day_parts AS
-WITH engaged AS (
-  SELECT client_id, dt AS date, count(DISTINCT notification_id) AS notifications FROM calc_eng GROUP BY ALL
-), attempted AS (
-  SELECT client_id, dt AS date, sum(attempted_notifications) AS attempted FROM calc_att GROUP BY ALL
-)
-SELECT coalesce(e.client_id, a.client_id) AS client_id, coalesce(e.date, a.date) AS date,
-  coalesce(e.notifications, 0)::BIGINT AS notifications, coalesce(a.attempted, 0)::BIGINT AS attempted
-FROM engaged e
-FULL JOIN attempted a ON a.client_id = e.client_id AND a.date = e.date;
+SELECT client_id, dt AS date, count(DISTINCT notification_id)::BIGINT AS notifications
+FROM calc_eng
+GROUP BY ALL;
