@@ -486,11 +486,11 @@ run "compute_least_privilege" {
         [for a in st.Action : !can(regex("^s3:Put", a))],
         !contains(st.Action, "s3:DeleteObject") ? [] : [for r in st.Resource : contains([
           "arn:aws:s3:::test-lake/lake/tables/*/run=*", "arn:aws:s3:::test-lake/lake/_scratch/*", "arn:aws:s3:::test-lake/lake/_state/running/*",
-          "arn:aws:s3:::test-lake/lake/_shards/*",
+          "arn:aws:s3:::test-lake/lake/_shards/*", "arn:aws:s3:::test-lake/lake/_routed/*/run=*",
         ], r)],
       )
     ]))
-    error_message = "gc deletes only run folders, scratch, running markers and shard parts, and writes nothing"
+    error_message = "gc deletes only run folders, scratch, running markers, shard parts and superseded routed hours, and writes nothing"
   }
 
   assert {

@@ -6,7 +6,6 @@
  * each shard reads its files into lines; the merge deduplicates and publishes.
  */
 import crypto from 'node:crypto';
-import path from 'node:path';
 import { BadInputError } from '../../src/errors.js';
 import { plain } from '../../src/log.js';
 import { BusinessDate, windowOf } from '../../src/time/time.js';
@@ -165,7 +164,7 @@ async function writeShard(ctx: JobContext, def: IngestDef, date: BusinessDate, m
 async function mergeShards(ctx: JobContext, def: IngestDef, date: BusinessDate, files: RawFile[], n: number, fingerprint: string) {
   const { spec, table, rejectsTable } = def;
   const { metas, keys } = await readShardMetas(ctx, date, n, fingerprint, SHARD_PARTS);
-  await ctx.db.setVariables({ ingest_claims: await ctx.store.localPaths(keys.claims, path.join(ctx.scratch, 'claims')) });
+  await ctx.db.setVariables({ ingest_claims: await ctx.fetch({ files: keys.claims }, 'claims') });
   const [{ shared }] = await ctx.db.all<{ shared: number }>(
     `SELECT count(*)::INTEGER AS shared FROM (SELECT h FROM read_parquet(getvariable('ingest_claims'), hive_partitioning = false) GROUP BY h HAVING count(*) > 1)`,
   );
@@ -181,8 +180,8 @@ async function mergeShards(ctx: JobContext, def: IngestDef, date: BusinessDate, 
     for (const [i, l] of d.lines) lines.set(i, (lines.get(i) ?? 0) + l);
   }
   const total = counts as unknown as IngestCounts;
-  const rejectFiles = await ctx.store.localPaths(keys.rejects, path.join(ctx.scratch, 'rejects'));
-  await checkCounts(ctx, spec, date, total, `SELECT source_file, line_number, reason, field FROM read_parquet([${rejectFiles.map((f) => `'${f.replace(/'/g, "''")}'`).join(', ')}], hive_partitioning = false)`);
+  await ctx.db.setVariables({ ingest_shard_rejects: await ctx.fetch({ files: keys.rejects }, 'rejects') });
+  await checkCounts(ctx, spec, date, total, `SELECT source_file, line_number, reason, field FROM read_parquet(getvariable('ingest_shard_rejects'), hive_partitioning = false)`);
   const sum = (part: string) => metas.reduce((a, m) => a + (m.rows[part] ?? 0), 0);
   ctx.stageParts(rejectsTable, date, keys.rejects, sum('rejects'));
   ctx.stageParts(table, date, keys.kept, sum('kept'), { fingerprint, meta: { counts: total, files: files.length, raw_files: rawFileRecords(files, lines), shards: n } });

@@ -8,6 +8,8 @@
  *   (the only fact there is), and kept while its run still has a fresh running marker;
  * - shard outputs `_shards/<job>/<date>/`: once every shard's run started before the cutoff and no run
  *   of that job and date is running (docs/decisions.md, "gc of shard outputs");
+ * - routed lines `_routed/<stream>/<hour>/n=N/run=<run>/` that the hour's manifest no longer names (the
+ *   hour was routed again), counted from that run's start; the folder the manifest names is kept;
  * - `_scratch/<run>/` of runs not running, and running markers that are stale.
  * The current version of a partition is never removed; only this module deletes versions.
  */
@@ -121,6 +123,7 @@ export async function collectGarbage(store: ObjectStore, retentionHours: number,
   }
 
   removed.push(...(await shardFolders(store, startedBeforeCutoff, liveJobs, warn)));
+  removed.push(...(await routedFolders(store, (runId) => startedBeforeCutoff(runId) && !live.has(runId), warn)));
 
   for (const o of await store.list('_scratch/')) {
     const id = o.key.slice('_scratch/'.length).split('/').find((p) => runStartedAt(p) !== null);
@@ -164,6 +167,31 @@ async function shardFolders(store: ObjectStore, startedBeforeCutoff: (runId: str
       if (!meta?.runId || !startedBeforeCutoff(meta.runId)) old = false;
     }
     if (old) out.push(`_shards/${jobDate}/`);
+  }
+  return out;
+}
+
+/**
+ * Routed hours (src/run/route.ts): a route run's folder under `_routed/<stream>/<hour>/n=N/` that the
+ * hour's `_manifest.json` does not name (superseded by a later route of the hour, or left by a route
+ * killed before its manifest), once `old` (started before the cutoff, not running). The folder the
+ * manifest names is what shards read, and is kept; so are all of an hour whose manifest is unreadable.
+ */
+async function routedFolders(store: ObjectStore, old: (runId: string) => boolean, warn: (message: string) => void): Promise<string[]> {
+  const hours = new Map<string, { manifest: string | null; runs: Set<string> }>();
+  for (const o of await store.list('_routed/')) {
+    const m = /^(_routed\/.+\/n=\d+)\/(?:run=([^/]+)\/.+|_manifest\.json)$/.exec(o.key);
+    if (!m) continue;
+    const h = hours.get(m[1]) ?? { manifest: null, runs: new Set<string>() };
+    hours.set(m[1], h);
+    if (m[2] !== undefined) h.runs.add(m[2]);
+    else h.manifest = o.key;
+  }
+  const out: string[] = [];
+  for (const [prefix, h] of hours) {
+    const current = h.manifest === null ? null : (await readState<{ runId?: string }>(store, h.manifest, warn))?.runId;
+    if (current === undefined) continue;
+    for (const runId of h.runs) if (runId !== current && old(runId)) out.push(`${prefix}/run=${runId}/`);
   }
   return out;
 }

@@ -7,7 +7,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { Lake, makeLake, closeLake, writeRaw, run, attempt } from '../helpers/lake';
+import { Lake, makeLake, closeLake, writeRaw, run, attempt, query } from '../helpers/lake';
 import { collectGarbage } from '../../src/lake/gc';
 import { cli, listFiles, runFolders } from './helpers';
 
@@ -149,8 +149,10 @@ test('after a real sharded ingest and merge, gc removes the shard outputs and ke
   const D = '2026-03-10';
   const JOB = 'notification_attempted_daily';
   for (let i = 0; i < 6; i++) writeRaw(lake, T, '2026-03-10T14', `f${i}.ndjson`, [attempt(`n${i}`, '2026-03-10T14:00:00Z')]);
+  await run(lake, JOB, { date: D, flags: { shard: { kind: 'route', n: 2 } } });
   for (let k = 0; k < 2; k++) await run(lake, JOB, { date: D, flags: { shard: { kind: 'shard', k, n: 2 } } });
   const merged = await run(lake, JOB, { date: D, flags: { shard: { kind: 'merge', n: 2 } } });
+  expect(merged.details.merge).toBe('parts');
   expect(listFiles(lake, `_shards/${JOB}/${D}`).length).toBeGreaterThan(0);
 
   // Right now (the shards are minutes old) they stay; seven hours later they go, the current version stays.
@@ -160,6 +162,10 @@ test('after a real sharded ingest and merge, gc removes the shard outputs and ke
   expect(r.removed).toContain(`_shards/${JOB}/${D}/`);
   expect(listFiles(lake, '_shards')).toEqual([]);
   expect(runFolders(lake, T, 'dt', D)).toEqual([merged.runId]);
+  // The published parts were copied into the merge's version: still readable once the shard parts are gone.
+  expect((await query(lake, `SELECT count(*)::INTEGER AS n FROM notification_attempted WHERE dt = '${D}'`))[0]).toEqual({ n: 6 });
+  // The routed hour its manifest names stays: a rerun of the shards reads it.
+  expect(listFiles(lake, '_routed').some((k) => k.endsWith('/_manifest.json'))).toBe(true);
 });
 
 test('an empty _current.json (an outside write) stops gc with one line naming the object, removing nothing; an unreadable shard record keeps its folder', () => {
@@ -179,3 +185,18 @@ test('an empty _current.json (an outside write) stops gc with one line naming th
   expect(s.removed).toEqual([]);
   expect(s.stderr).toMatch(/_shards\/ace_unit_calc_daily\/2026-03-10\/n=2\/k=0\/_meta\.json.*treated as absent/);
 });
+
+test('gc removes the run folders of a routed hour that its manifest no longer names, once old; the named one stays', () => {
+  const hour = '_routed/notification_attempted/2026/03/10/14/n=2';
+  const [superseded, named, young] = [newRunId(ago(3 * HOUR)), newRunId(ago(2 * HOUR)), newRunId(ago(10 * 60_000))];
+  for (const r of [superseded, named, young]) write(`${hour}/run=${r}/k=0.parquet`, 'x');
+  write(`${hour}/_manifest.json`, JSON.stringify({ runId: named }));
+  // A route killed before its manifest: an orphan, collected when old.
+  const orphan = newRunId(ago(3 * HOUR));
+  write(`_routed/notification_delivered/2026/03/10/14/n=2/run=${orphan}/k=1.parquet`, 'x');
+  const g = gc(['--retention-hours', '1']);
+  expect(g.status).toBe(0);
+  expect(g.removed.filter((k) => k.startsWith('_routed/')).sort()).toEqual([`${hour}/run=${superseded}/`, `_routed/notification_delivered/2026/03/10/14/n=2/run=${orphan}/`].sort());
+  expect(listFiles(lake, '_routed').sort()).toEqual([`${hour}/_manifest.json`, `${hour}/run=${named}/k=0.parquet`, `${hour}/run=${young}/k=0.parquet`]);
+});
+

@@ -12,7 +12,7 @@ locals {
         Effect    = "Allow"
         Action    = ["s3:ListBucket"]
         Resource  = [local.lake_arn]
-        Condition = { StringLike = { "s3:prefix" = ["${local.tables_key}/*", "${var.lake_prefix}/_scratch/*", "${var.lake_prefix}/_state/running/*", "${var.lake_prefix}/_shards/*"] } }
+        Condition = { StringLike = { "s3:prefix" = ["${local.tables_key}/*", "${var.lake_prefix}/_scratch/*", "${var.lake_prefix}/_state/running/*", "${var.lake_prefix}/_shards/*", "${var.lake_prefix}/_routed/*"] } }
       },
       {
         # Which version is current: the partition pointers, nothing else.
@@ -29,6 +29,13 @@ locals {
         Resource = ["${local.lake_arn}/${var.lake_prefix}/_shards/*/_meta.json"]
       },
       {
+        # Which route run an arrival hour's shards read (its _manifest.json).
+        Sid      = "ReadRouteManifests"
+        Effect   = "Allow"
+        Action   = ["s3:GetObject"]
+        Resource = ["${local.lake_arn}/${var.lake_prefix}/_routed/*/_manifest.json"]
+      },
+      {
         # Run folders (…/<key>=<value>/run=<id>/, …/_unload/run=<id>/) and shard parts: never a pointer or the ledger.
         Sid    = "DeleteCollectable"
         Effect = "Allow"
@@ -38,6 +45,7 @@ locals {
           "${local.lake_arn}/${var.lake_prefix}/_scratch/*",
           "${local.lake_arn}/${var.lake_prefix}/_state/running/*",
           "${local.lake_arn}/${var.lake_prefix}/_shards/*",
+          "${local.lake_arn}/${var.lake_prefix}/_routed/*/run=*",
         ]
       },
       {
