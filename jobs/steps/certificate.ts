@@ -8,17 +8,13 @@
 import { readPointer } from '../../src/lake/publish.js';
 import { BillingMonth, addDays, datesBetween, firstDayOf, lastDayOf, windowClosesAt } from '../../src/time/time.js';
 import type { Services } from '../../src/run/context.js';
-import { describeBlocker, monthCloseBlockers } from './freshness.js';
-import { notificationAttemptedDaily } from '../notification_attempted_daily.js';
-import { notificationDeliveredDaily } from '../notification_delivered_daily.js';
-import { outcomeExperienceLookupDaily } from '../outcome_experience_lookup_daily.js';
+import { MONTH_INPUTS, describeBlocker, monthCloseBlockers } from './freshness.js';
 import type { IngestJob } from './ingest.js';
 
 export const CERTIFICATE_FILE = '_certificate.json';
 
-/** The ingest jobs whose partitions the month reads: attempts over the lookback too, the others over M. */
-const INGEST: Record<string, IngestJob> = Object.fromEntries([notificationAttemptedDaily, notificationDeliveredDaily, outcomeExperienceLookupDaily].map((j) => [j.name, j]));
-export const INGEST_JOBS = Object.keys(INGEST);
+/** The ingest jobs whose partitions the month reads (freshness.ts, MONTH_INPUTS). */
+const INGEST: Record<string, IngestJob> = Object.fromEntries(MONTH_INPUTS.map(({ job }) => [job.name, job]));
 export const ingestOf = (name: string): IngestJob['ingest'] => {
   const job = INGEST[name];
   if (!job) throw new Error(`${name} is not an ingest job`);
@@ -78,7 +74,7 @@ export async function buildCertificate(services: Services, month: BillingMonth, 
   };
   const dates: CertifiedDate[] = [];
   const all = datesBetween(addDays(first, -attributionDays), lastDayOf(month));
-  const jobsOf = (date: string) => INGEST_JOBS.filter((job) => date >= first || job === notificationAttemptedDaily.name);
+  const jobsOf = (date: string) => MONTH_INPUTS.filter((i) => date >= first || i.lookback).map((i) => i.job.name);
   // The pointers are small objects: read them side by side (on S3 each is a round trip).
   const pointers = new Map(
     await Promise.all(all.flatMap((date) => jobsOf(date).map(async (job) => [`${job} ${date}`, await readPointer(services.store, ingestOf(job).table, date)] as const))),

@@ -9,6 +9,7 @@ import { TABLES } from '../../src/rules/tables.js';
 import { BillingMonth, BusinessDate, addDays, datesBetween, firstDayOf, lastDayOf, windowClosesAt } from '../../src/time/time.js';
 import { Services } from '../../src/run/context.js';
 import { Job, JobInputs } from '../../src/run/job.js';
+import type { IngestJob } from './ingest.js';
 import { notificationAttemptedDaily } from '../notification_attempted_daily.js';
 import { notificationDeliveredDaily } from '../notification_delivered_daily.js';
 import { outcomeExperienceLookupDaily } from '../outcome_experience_lookup_daily.js';
@@ -36,8 +37,8 @@ async function partitionStatus(services: Services, job: Job<JobInputs>, date: Bu
     : { job: job.name, period: date, state: 'stale', reason: `raw files in its window changed since run ${pointer.runId} (late or replaced data)` };
 }
 
-/** The ingest partitions a month's numbers read: attempts over the lookback too, the rest over the month. */
-const MONTH_INPUTS: { job: Job<JobInputs>; lookback: boolean }[] = [
+/** The ingest partitions a month's numbers read: attempts over the lookback too, the rest over the month (the certificate lists the same). */
+export const MONTH_INPUTS: { job: IngestJob; lookback: boolean }[] = [
   { job: notificationAttemptedDaily, lookback: true },
   { job: notificationDeliveredDaily, lookback: false },
   { job: outcomeExperienceLookupDaily, lookback: false },
