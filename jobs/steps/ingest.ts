@@ -2,8 +2,10 @@
  * The recipe of the three raw-stream jobs. Inputs: the raw objects of the arrival-hour window (listed,
  * not downloaded) and their fingerprint. Build: read and validate the lines (src/run/raw.ts), then
  * deduplicate and date-filter them (src/sql/ingest_outcome.sql), check the reject rate, and stage the
- * `<stream>_rejects` partition, then the table partition (the marker). Shards split a day by raw file:
- * each shard reads its files into lines; the merge deduplicates and publishes.
+ * `<stream>_rejects` partition, then the table partition (the marker). Scale-out (docs/decisions.md,
+ * "Scale-out by shards"): `--route N` routes the window's raw lines by notification_id (src/run/route.ts),
+ * shard k deduplicates its routed lines and writes its parts, the merge publishes the parts (or, when an
+ * event_id sits in two shards, deduplicates every shard's lines itself).
  */
 import crypto from 'node:crypto';
 import { BadInputError } from '../../src/errors.js';
