@@ -12,8 +12,9 @@
 # Task sizes (issue 16, docs/performance.md "Memory"): DuckDB takes half of the task's memory by default
 # (src/config/memoryLimit.ts reads the task's cgroup limit), the rest is headroom for what it allocates
 # outside its pool. Measured peak RSS: the whole daily graph at 2M events a day in a 4 GB cgroup 1382 MB;
-# each job at 10M a day ≤ 1.9 GB with a 1280MB pool (issue 5). So 2 vCPU / 4 GB for an ingest of up to
-# ~10M events a day; the calc keeps 4 vCPU with Fargate's least memory for it, 8 GB (4 threads).
+# each job at 10M a day in a 4 GB cgroup ≤ 2.4 GB (attempted 2193 MB, delivered 2171, calc 2331), in 8 GB
+# ≤ 4.2 GB. So 2 vCPU / 4 GB for an ingest (or an ingest shard) of up to ~10M events a day; the calc
+# keeps 4 vCPU with Fargate's least memory for it, 8 GB (4 threads).
 locals {
   jobs = {
     notification_attempted_daily = {
