@@ -251,6 +251,23 @@ function objectStoreContract(name: string, make: () => Promise<Harness>, extra?:
       expect(await readPointer(store, table, '2024-03-02')).toBeNull();
       pointersSeen[name] = read!;
     });
+
+    test('publishPartition copies parts already in the lake (shard parts) into the version, and they stay when the originals go', async () => {
+      const table = TABLES.notification_attempted_rejects;
+      const parts = ['_shards/j/2024-03-09/n=2/k=0/run=r0/rejects.parquet', '_shards/j/2024-03-09/n=2/k=1/run=r1/rejects.parquet'];
+      for (const [i, key] of parts.entries()) {
+        const f = path.join(tmp, `part-${i}.parquet`);
+        await fsp.writeFile(f, `PAR1 part ${i} PAR1`);
+        await store.putFile(f, key);
+      }
+      const p = await publishPartition(store, { table, value: '2024-03-09', files: [], lakeFiles: parts, rows: 2 }, 'run-contract-parts');
+      expect(p.files).toEqual([0, 1].map((i) => `tables/notification_attempted_rejects/dt=2024-03-09/run=run-contract-parts/part-0000${i}.parquet`));
+      await store.deletePrefix('_shards/j/');
+      const scratch = await store.scratchDir(`contract-parts-${crypto.randomBytes(4).toString('hex')}`);
+      const local = await store.localPaths(p.files, scratch);
+      expect(await Promise.all(local.map((f) => fsp.readFile(f, 'utf8')))).toEqual(['PAR1 part 0 PAR1', 'PAR1 part 1 PAR1']);
+      await expect(publishPartition(store, { table, value: '2024-03-10', files: [], lakeFiles: ['_shards/j/none.parquet'], rows: 0 }, 'run-contract-missing')).rejects.toThrow(/its part .*none\.parquet is missing; the previous version stays current/);
+    });
   });
 }
 
