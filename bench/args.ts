@@ -50,13 +50,15 @@ export interface BenchArgs {
   s3: boolean;
   /** Also run the day as S shards (route, shards, merge: attempted, delivered and the calc), one process each; 0: no. */
   scaleOut: number;
+  /** Run the children's TypeScript through tsx instead of compiling it first (the image runs compiled JavaScript). */
+  tsx: boolean;
 }
 
 export class BenchUsageError extends Error {
   override name = 'BenchUsageError';
 }
 
-const USAGE = `usage: npm run bench -- --events N[,N2…] [--days D] [--date YYYY-MM-01] [--naive] [--keep] [--month-events M|0] [--repeat R] [--floor-repeat R] [--no-lookback] [--seed S] [--customers-per-client C] [--tmp DIR] [--window steady,all-kept] [--shapes ${SHAPES.join(',')}] [--s3] [--scale-out S]`;
+const USAGE = `usage: npm run bench -- --events N[,N2…] [--days D] [--date YYYY-MM-01] [--naive] [--keep] [--month-events M|0] [--repeat R] [--floor-repeat R] [--no-lookback] [--seed S] [--customers-per-client C] [--tmp DIR] [--window steady,all-kept] [--shapes ${SHAPES.join(',')}] [--s3] [--scale-out S] [--tsx]`;
 
 function count(flag: string, text: string | undefined, min: number): number {
   if (text === undefined || !/^\d+(_\d{3})*$|^\d+(\.\d+)?[kKmM]$/.test(text)) throw new BenchUsageError(`${flag} needs a whole number (e.g. 1000000, 1M, 300k), got ${JSON.stringify(text)}. ${USAGE}`);
@@ -77,7 +79,7 @@ export function parseBenchArgs(argv: string[]): BenchArgs {
   const a: BenchArgs = {
     events: [], days: 1, date: '2026-04-01' as BusinessDate, naive: false, keep: false,
     monthEvents: 300_000, repeat: 1, seed: 7, customersPerClient: null, tmp: null, lookback: true, floorRepeat: 3,
-    windows: ['steady'], shapes: [], s3: false, scaleOut: 0,
+    windows: ['steady'], shapes: [], s3: false, scaleOut: 0, tsx: false,
   };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
@@ -115,6 +117,7 @@ export function parseBenchArgs(argv: string[]): BenchArgs {
       case '--shapes': case '--shape': a.shapes = list(name, value(), SHAPES); break;
       case '--s3': a.s3 = true; break;
       case '--scale-out': a.scaleOut = count('--scale-out', value(), 2); break;
+      case '--tsx': a.tsx = true; break;
       case '--help': case '-h': throw new BenchUsageError(USAGE);
       default: throw new BenchUsageError(`unknown argument ${JSON.stringify(flag)}. ${USAGE}`);
     }

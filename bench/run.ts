@@ -61,14 +61,56 @@ interface Exec {
   code: number;
 }
 
-/** Runs `node --import tsx <script> …args` as a child process and measures wall time and peak RSS. */
+/**
+ * Where the children's code comes from. The job image runs compiled JavaScript (`node dist/src/cli/job.js`,
+ * Dockerfile), so the bench does too: `compileForBench` builds src, jobs and bench once into
+ * `.tmp/bench-dist-<stamp>` inside the repository (so `node_modules` resolves as in the image) and every
+ * child runs the `.js` of its script. `null`: run the TypeScript through tsx (bench's own tests).
+ */
+let compiledRoot: string | null = null;
+
+/** tsc (the repository's own compiler options) into a fresh folder, plus the non-TypeScript files (SQL) beside their wrappers, as the Dockerfile does. */
+function compileForBench(stamp: string): string {
+  const out = path.join(REPO, '.tmp', `bench-dist-${stamp}`);
+  const config = path.join(REPO, '.tmp', `tsconfig.bench-${stamp}.json`);
+  fs.mkdirSync(path.dirname(config), { recursive: true });
+  fs.writeFileSync(config, JSON.stringify({
+    extends: '../tsconfig.json',
+    compilerOptions: { noEmit: false, outDir: path.basename(out), rootDir: '..', types: ['node'], sourceMap: false },
+    include: ['../src', '../jobs', '../bench', '../tests/helpers/fauxqs.ts'],
+  }));
+  try {
+    execFileSync(process.execPath, [path.join(REPO, 'node_modules/typescript/bin/tsc'), '-p', config], { cwd: REPO, stdio: ['ignore', 'inherit', 'inherit'] });
+  } finally {
+    fs.rmSync(config, { force: true });
+  }
+  for (const top of ['src', 'jobs']) {
+    const walk = (dir: string) => {
+      for (const e of fs.readdirSync(path.join(REPO, dir), { withFileTypes: true })) {
+        const rel = path.join(dir, e.name);
+        if (e.isDirectory()) walk(rel);
+        else if (!e.name.endsWith('.ts')) fs.cpSync(path.join(REPO, rel), path.join(out, rel));
+      }
+    };
+    walk(top);
+  }
+  return out;
+}
+
+/** The command line that runs `script` (a repository path to a .ts file) as the children run it. */
+function nodeCommand(script: string, nodeFlags: string[]): string[] {
+  return compiledRoot === null
+    ? [...nodeFlags, '--import', 'tsx', script]
+    : [...nodeFlags, path.join(compiledRoot, script.replace(/\.ts$/, '.js'))];
+}
+
+/** Runs `script …args` (compiled, or through tsx) as a child process and measures wall time, CPU seconds and peak RSS. */
 async function execNode(script: string, args: string[], env: NodeJS.ProcessEnv, logFile: string, nodeFlags: string[] = []): Promise<Exec> {
   const rssFile = `${logFile}.rss`;
   fs.rmSync(rssFile, { force: true });
-  const nodeArgs = [...nodeFlags, '--import', 'tsx'];
   const [cmd, argv] = HAS_TIME
-    ? [TIME_BIN, ['-v', '-o', rssFile, process.execPath, ...nodeArgs, script, ...args]]
-    : [process.execPath, [...nodeArgs, path.join(REPO, 'bench/rss.ts'), script, ...args]];
+    ? [TIME_BIN, ['-v', '-o', rssFile, process.execPath, ...nodeCommand(script, nodeFlags), ...args]]
+    : [process.execPath, [...nodeCommand('bench/rss.ts', nodeFlags), path.join(compiledRoot ?? REPO, compiledRoot ? script.replace(/\.ts$/, '.js') : script), ...args]];
   const started = performance.now();
   const child = spawn(cmd, argv, { cwd: REPO, env: { ...env, BENCH_RSS_FILE: rssFile }, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
@@ -342,7 +384,8 @@ const SCALE_OUT_JOBS = [['attempted', 'notification_attempted_daily'], ['deliver
  * Setup, untimed: the lookback dates' attempts and the day before's deliveries routed, sharded and
  * merged, so day D's route routes only the hours that landed since (the steady state: each hour is
  * routed once, when it lands). Timed: each event stream's route for D, its S shards one after the
- * other, its merge; then the calc's S shards and its merge; then the single calc on the same inputs.
+ * other, its merge; then the single calc on the merged partitions (it rebuilds the day), the calc's S
+ * shards and its merge.
  * Every task runs with --force, so the merges really publish (the single tasks just ran on the same files).
  */
 async function benchScaleOut(bench: Bench, n: number, env: NodeJS.ProcessEnv, d: BusinessDate, S: number): Promise<void> {
@@ -357,8 +400,12 @@ async function benchScaleOut(bench: Bench, n: number, env: NodeJS.ProcessEnv, d:
   process.stderr.write(`\n== ${n}: scale-out S=${S}\n`);
   for (const lb of bench.args.lookback ? datesBetween(addDays(d, -LOOKBACK_DAYS), addDays(d, -1)) : []) await shardDay('attempted', 'notification_attempted_daily', lb, true);
   await run(`setup_delivered_route`, `setup: notification_delivered_daily --route ${S} (${addDays(d, -1)})`, 'notification_delivered_daily', addDays(d, -1), ['--route', String(S)], true);
-  for (const [short, job] of SCALE_OUT_JOBS) await shardDay(short, job, d, false);
-  await run('so_calc_single', 'ace_unit_calc_daily, single task, on the sharded partitions', 'ace_unit_calc_daily', d, [], false);
+  for (const [short, job] of SCALE_OUT_JOBS) {
+    // The single calc runs first, on the merged ingest partitions, so it rebuilds the day as the calc
+    // shards then do (run after them, it would reuse the day the merge published).
+    if (short === 'calc') await run('so_calc_single', 'ace_unit_calc_daily, single task, on the sharded partitions', 'ace_unit_calc_daily', d, [], false);
+    await shardDay(short, job, d, false);
+  }
   const line = scaleOutLine(bench, n, S);
   if (line) process.stderr.write(`  ${line.text}\n`);
 }
@@ -614,6 +661,10 @@ export async function main(argv: string[]): Promise<number> {
   fs.mkdirSync(resultsDir, { recursive: true });
   const logFile = path.join(work, 'children.log');
   const bench = new Bench(args, logFile);
+  if (!args.tsx) {
+    process.stderr.write(`bench: compiling src, jobs and bench (tsc), as the job image runs them\n`);
+    compiledRoot = compileForBench(stamp);
+  }
   process.stderr.write(`bench: work folder ${work} (child logs: ${logFile}); peak RSS via ${HAS_TIME ? '/usr/bin/time -v' : 'process.resourceUsage().maxRSS (bench/rss.ts)'}\n`);
   const started = Date.now();
   const sizes: Record<string, unknown> = {};
@@ -653,6 +704,7 @@ export async function main(argv: string[]): Promise<number> {
     duckdb: await duckdbVersion(),
     duckdb_memory_limit: process.env.ACE_DUCKDB_MEMORY_LIMIT ?? `default: ${defaultMemoryLimit()} (half of the cgroup limit or of the machine memory, src/config/memoryLimit.ts)`,
     git: gitState(),
+    runner: args.tsx ? 'node --import tsx (TypeScript compiled on load)' : 'node on tsc output (as the job image runs)',
     rss_source: HAS_TIME ? '/usr/bin/time -v (Maximum resident set size)' : 'process.resourceUsage().maxRSS in the child (bench/rss.ts)',
   };
   const t = targets(bench, args.events, monthSize);
@@ -670,6 +722,7 @@ export async function main(argv: string[]): Promise<number> {
     for (const f of fs.readdirSync(work)) if (f !== 'children.log') fs.rmSync(path.join(work, f), { recursive: true, force: true });
     process.stdout.write(`Child log kept: ${logFile}\n`);
   } else fs.rmSync(work, { recursive: true, force: true });
+  if (compiledRoot) fs.rmSync(compiledRoot, { recursive: true, force: true });
   // Last, one line per size: the scale-out figures (issue 16).
   if (args.scaleOut > 0) {
     for (const n of args.events) {

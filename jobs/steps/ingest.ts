@@ -20,7 +20,7 @@ import { Job, JobInputs, Period, defineJob } from '../../src/run/job.js';
 import { MAX_LINE_BYTES } from '../../src/run/rawBytes.js';
 import { RawFile, listRawFiles, loadFileTable, readRawLines } from '../../src/run/raw.js';
 import { readShardMetas, writeShardParts } from '../../src/run/shards.js';
-import { readRoutedLines, routeHours, routingOf } from '../../src/run/route.js';
+import { readRoutedLines, routeHours, routingOf, sharedKeys } from '../../src/run/route.js';
 import { checkAnomalies, historyStart, isWatchedStream, streamSeries } from './anomaly-checks.js';
 
 /** Which arrival hours a date reads, and the subset it owns (SPEC "Raw input"). */
@@ -83,12 +83,13 @@ export function ingestJob(def: { name: string; description: string; spec: Stream
       await loadFileTable(ctx, files, read, ctx.config.latenessHours);
       switch (mode.kind) {
         case 'route': {
-          const routed = await routeHours(ctx, spec, files, hours, mode.n, routing);
+          const routed = await routeHours(ctx, spec, date, files, hours, mode.n, routing);
           return { rows: 0, details: { ...routed, shards: mode.n } };
         }
-        case 'shard':
-          await readRoutedLines(ctx, spec, date, files, hours, mode.n, [mode.k], routing);
-          return writeShard(ctx, def, date, mode, fingerprint);
+        case 'shard': {
+          const { claims } = await readRoutedLines(ctx, spec, date, files, hours, mode.n, [mode.k], routing);
+          return writeShard(ctx, def, date, mode, fingerprint, await sharedKeys(ctx, claims));
+        }
         case 'merge': {
           const merged = await mergeShards(ctx, def, date, files, mode.n, fingerprint);
           if (merged) return merged;
@@ -137,11 +138,14 @@ async function finish(ctx: JobContext, spec: StreamSpec, date: BusinessDate, cou
 
 type IngestDef = { spec: StreamSpec; table: TableDef; rejectsTable: TableDef };
 
-/** The parts a shard writes: its kept rows (sorted), its rejects, and the hashes of its keys (for the merge's check). */
-const SHARD_PARTS = ['kept', 'rejects', 'claims'] as const;
+/** The parts a shard writes: its kept rows (sorted) and its rejects. */
+const SHARD_PARTS = ['kept', 'rejects'] as const;
 
-/** Shard mode: dedup and date-filter the shard's routed lines, then write its parts and counts for the merge. */
-async function writeShard(ctx: JobContext, def: IngestDef, date: BusinessDate, mode: { k: number; n: number }, fingerprint: string) {
+/**
+ * Shard mode: dedup and date-filter the shard's routed lines, then write its parts and counts for the
+ * merge, with `shared`: the keys of its claims bucket that other shards hold too (route.ts, sharedKeys).
+ */
+async function writeShard(ctx: JobContext, def: IngestDef, date: BusinessDate, mode: { k: number; n: number }, fingerprint: string, shared: number) {
   const { spec, table, rejectsTable } = def;
   await ctx.db.run(renderIngestOutcome(spec));
   const counts = await countLines(ctx, spec);
@@ -150,27 +154,24 @@ async function writeShard(ctx: JobContext, def: IngestDef, date: BusinessDate, m
   const parts: Record<(typeof SHARD_PARTS)[number], string> = {
     kept: `SELECT ${columns(table)} FROM (${renderIngestKept(spec, table.partitionKey)})`,
     rejects: `SELECT ${columns(rejectsTable)} FROM (${renderIngestRejects()})`,
-    claims: `SELECT DISTINCT hash(${spec.key}) AS h FROM ingest_lines WHERE kind = 'json'`,
   };
   const lines = [...(await linesPerFile(ctx)).entries()];
-  const { rows } = await writeShardParts(ctx, date, mode, fingerprint, parts, { run_id: ctx.runId, dt: date }, { counts, lines });
-  return { rows: 0, details: { ...counts, kept_rows: rows.kept, shard: `${mode.k}/${mode.n}` } };
+  const { rows } = await writeShardParts(ctx, date, mode, fingerprint, parts, { run_id: ctx.runId, dt: date }, { counts, lines, shared });
+  return { rows: 0, details: { ...counts, kept_rows: rows.kept, shared_keys: shared, shard: `${mode.k}/${mode.n}` } };
 }
 
 /**
  * Merge mode: when no key hash is held by two shards (the usual case: copies of an event share its
- * notification_id, so its shard), the shards' parts are the day: their counts add up, and the day is
- * published as one pointer swap over their parts. Otherwise null: the caller deduplicates the routed
- * lines of every shard in this task (exact, and as costly as a single task).
+ * notification_id, so its shard; each shard checked its claims bucket), the shards' parts are the day:
+ * their counts add up, and the day is published as one pointer swap over their parts. Otherwise null:
+ * the caller deduplicates the routed lines of every shard in this task (exact, and as costly as a
+ * single task).
  */
 async function mergeShards(ctx: JobContext, def: IngestDef, date: BusinessDate, files: RawFile[], n: number, fingerprint: string) {
   const { spec, table, rejectsTable } = def;
   const { metas, keys } = await readShardMetas(ctx, date, n, fingerprint, SHARD_PARTS);
-  await ctx.db.setVariables({ ingest_claims: await ctx.fetch({ files: keys.claims }, 'claims') });
-  const [{ shared }] = await ctx.db.all<{ shared: number }>(
-    `SELECT count(*)::INTEGER AS shared FROM (SELECT h FROM read_parquet(getvariable('ingest_claims'), hive_partitioning = false) GROUP BY h HAVING count(*) > 1)`,
-  );
-  if (Number(shared) > 0) {
+  const shared = metas.reduce((a, m) => a + Number((m.details as { shared?: number }).shared ?? 0), 0);
+  if (shared > 0) {
     ctx.log.info({ event: 'merge.shared_keys', shared }, `${shared} event_id hash(es) are held by more than one shard (copies with different notification_ids): deduplicating the whole day in the merge`);
     return null;
   }

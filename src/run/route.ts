@@ -1,25 +1,32 @@
 /**
  * Routing, the first step of scale-out for the event streams (docs/performance.md, "Scale-out"). A
- * route task (`--route N`) reads each arrival hour of a date's window once, the way a single task reads
- * it (src/run/raw.ts: CRLF, gzip, byte accounting, validation), and writes its numbered, validated lines
- * into N parts by `hash(notification_id) % N`, the split the calc uses (a line that is not a valid
- * event goes by its file and line number). Per hour: `_routed/<stream>/YYYY/MM/DD/HH/n=N/run=<run_id>/k=K.parquet`,
- * then `_manifest.json` naming the hour's files (key, size, change marker), the routing fingerprint and
- * the parts. An hour whose manifest still matches its files is not routed again, so each line is routed
- * once however many dates' windows read it. Shard k of a date then reads part k of every hour of its
- * window (readRoutedLines) and nothing else.
+ * route task (`--route N`) reads the arrival hours of a date's window that are not routed yet, all in
+ * one read, the way a single task reads them (src/run/raw.ts: CRLF, gzip, byte accounting,
+ * validation), and writes, per hour:
+ * - its numbered, validated lines into N parts by `hash(notification_id) % N`, the split the calc uses
+ *   (a line that is not a valid event goes by its file and line number):
+ *   `_routed/<stream>/YYYY/MM/DD/HH/n=N/run=<run_id>/k=K.parquet`;
+ * - its claims, one row per valid event line (the hash of its dedup key and the shard its line went
+ *   to), into N buckets by that key hash (`c=K.parquet`). Bucket k of a window tells shard k whether
+ *   a key of its bucket sits in two shards (copies with different notification_ids), so no task ever
+ *   compares the whole window's keys;
+ * - then `_manifest.json` naming the hour's files (key, size, change marker), the routing fingerprint,
+ *   the parts and the claims.
+ * An hour whose manifest still matches its files is not routed again, so each line is routed once
+ * however many dates' windows read it. Shard k of a date then reads part k and bucket k of every hour
+ * of its window (readRoutedLines) and nothing else.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { MissingInputError } from '../errors.js';
 import { readJson } from '../lake/json.js';
-import { hourPath, ownerOf } from '../time/time.js';
+import { hourPath } from '../time/time.js';
 import { StreamSpec } from '../sql/ingest.js';
 import { JobContext } from './context.js';
 import { RawFile, loadFileTable, readRawLines } from './raw.js';
 
 /** Bumped when the routed parts' columns or the split change: every hour is then routed again. */
-const ROUTE_VERSION = 1;
+const ROUTE_VERSION = 2;
 
 export interface RouteManifest {
   stream: string;
@@ -32,6 +39,8 @@ export interface RouteManifest {
   lines: number;
   /** Lake keys of each shard's part(s); an empty list when no line went to that shard. */
   parts: string[][];
+  /** Lake keys of each claims bucket's part(s) (key hash, shard), by key hash; empty when the bucket has none. */
+  claims: string[][];
 }
 
 const hourPrefix = (stream: string, hour: Date, n: number) => `_routed/${stream}/${hourPath(hour)}/n=${n}`;
@@ -53,82 +62,111 @@ function byHour(files: RawFile[], hours: Date[]): Map<number, RawFile[]> {
   return out;
 }
 
-/** Routes every hour of `hours` whose manifest does not match its files (`files`: the window's listing). */
-export async function routeHours(ctx: JobContext, spec: StreamSpec, files: RawFile[], hours: Date[], n: number, routing: string): Promise<{ routed: number; skipped: number; lines: number }> {
+/** An hour as a partition value of the routed write (hours since the epoch). */
+const hourNumber = (hour: Date) => Math.floor(hour.getTime() / 3_600_000);
+
+/**
+ * Routes, in one read, every hour of `hours` whose manifest does not match its files (`files`: the
+ * window's listing). `date` names the run in errors.
+ */
+export async function routeHours(ctx: JobContext, spec: StreamSpec, date: string, files: RawFile[], hours: Date[], n: number, routing: string): Promise<{ routed: number; skipped: number; lines: number }> {
   if (!spec.fields.some((f) => f.name === 'notification_id')) throw new Error(`${spec.stream} has no notification_id to route by`);
-  const result = { routed: 0, skipped: 0, lines: 0 };
+  if (spec.key === null) throw new Error(`${spec.stream} has no dedup key to claim`);
+  const todo: { hour: Date; files: RawFile[] }[] = [];
+  let skipped = 0;
   for (const [t, hourFiles] of byHour(files, hours)) {
     const hour = new Date(t);
     const manifest = await readJson<RouteManifest>(ctx.store, manifestKey(spec.stream, hour, n));
-    if ((hourFiles.length === 0 && !manifest) || (manifest && matches(manifest, hourFiles, routing))) {
-      result.skipped++;
-      continue;
-    }
-    const lines = await routeHour(ctx, spec, hour, hourFiles, n, routing);
-    result.routed++;
-    result.lines += lines;
+    if ((hourFiles.length === 0 && !manifest) || (manifest && matches(manifest, hourFiles, routing))) skipped++;
+    else todo.push({ hour, files: hourFiles });
   }
+  const lines = todo.length === 0 ? 0 : await routeRead(ctx, spec, date, todo, n, routing);
+  const result = { routed: todo.length, skipped, lines };
   ctx.log.info({ event: 'route.done', ...result, shards: n }, `${spec.stream}: ${result.routed} arrival hour(s) routed into ${n} shards (${result.lines} lines), ${result.skipped} already routed or empty`);
   return result;
 }
 
-async function routeHour(ctx: JobContext, spec: StreamSpec, hour: Date, files: RawFile[], n: number, routing: string): Promise<number> {
+/** One read of the hours' files; per hour, its shard parts and claims buckets, then its manifest. */
+async function routeRead(ctx: JobContext, spec: StreamSpec, date: string, todo: { hour: Date; files: RawFile[] }[], n: number, routing: string): Promise<number> {
+  const files = todo.flatMap((t) => t.files);
   const read = files.filter((f) => f.size > 0);
-  // The reader's rejects tables belong to one read: a fresh pair per hour.
-  await ctx.db.run('DROP TABLE IF EXISTS ingest_reader_rejects; DROP TABLE IF EXISTS ingest_reader_scans');
   await loadFileTable(ctx, files, read, ctx.config.latenessHours);
-  await readRawLines(ctx, spec, ownerOf(hour), read);
-  const dir = path.join(ctx.scratch, `route-${hourPath(hour).replace(/\//g, '')}`);
+  await readRawLines(ctx, spec, date, read);
+  const dir = path.join(ctx.scratch, 'route');
   fs.rmSync(dir, { recursive: true, force: true });
-  // One pass writes every shard's part: DuckDB's partitioned write, one folder per shard.
+  fs.mkdirSync(dir, { recursive: true });
+  const hour = `(epoch(f.arrival_hour) // 3600)::BIGINT`;
+  // Two passes of DuckDB's partitioned write, one folder per (hour, shard) and per (hour, bucket).
   await ctx.db.run(
-    `COPY (SELECT f.source_file, l.* EXCLUDE (file_index, pos),
+    `COPY (SELECT f.source_file, l.* EXCLUDE (file_index, pos), ${hour} AS hour,
              (CASE WHEN l.kind = 'json' THEN hash(l.notification_id) ELSE hash(f.source_file, l.line_number) END % ${n})::INTEGER AS shard
            FROM ingest_lines l JOIN ingest_files f USING (file_index))
-     TO '${dir}' (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (shard))`,
+     TO '${path.join(dir, 'lines')}' (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (hour, shard))`,
   );
-  const [{ lines }] = await ctx.db.all<{ lines: number }>('SELECT count(*)::INTEGER AS lines FROM ingest_lines');
-  const prefix = hourPrefix(spec.stream, hour, n);
-  const parts: string[][] = [];
-  for (let k = 0; k < n; k++) {
-    const folder = path.join(dir, `shard=${k}`);
-    const written = fs.existsSync(folder) ? fs.readdirSync(folder).filter((f) => f.endsWith('.parquet')).sort() : [];
-    parts.push([]);
-    for (const [i, file] of written.entries()) {
-      const key = `${prefix}/run=${ctx.runId}/k=${k}${written.length > 1 ? `-${i}` : ''}.parquet`;
-      await ctx.store.putFile(path.join(folder, file), key);
-      parts[k].push(key);
-    }
+  await ctx.db.run(
+    `COPY (SELECT ${hour} AS hour, (hash(l.${spec.key}) % ${n})::INTEGER AS bucket,
+             hash(l.${spec.key}) AS h, (hash(l.notification_id) % ${n})::SMALLINT AS shard
+           FROM ingest_lines l JOIN ingest_files f USING (file_index) WHERE l.kind = 'json')
+     TO '${path.join(dir, 'claims')}' (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (hour, bucket))`,
+  );
+  const counts = new Map(
+    (await ctx.db.all<{ hour: number; lines: number }>(`SELECT ${hour} AS hour, count(*)::INTEGER AS lines FROM ingest_lines l JOIN ingest_files f USING (file_index) GROUP BY ALL`))
+      .map((r) => [Number(r.hour), Number(r.lines)]),
+  );
+  let total = 0;
+  for (const { hour: h, files: hourFiles } of todo) {
+    const prefix = `${hourPrefix(spec.stream, h, n)}/run=${ctx.runId}`;
+    const upload = async (kind: string, column: string, name: string): Promise<string[][]> => {
+      const out: string[][] = [];
+      for (let k = 0; k < n; k++) {
+        const folder = path.join(dir, kind, `hour=${hourNumber(h)}`, `${column}=${k}`);
+        const written = fs.existsSync(folder) ? fs.readdirSync(folder).filter((f) => f.endsWith('.parquet')).sort() : [];
+        out.push([]);
+        for (const [i, file] of written.entries()) {
+          const key = `${prefix}/${name}=${k}${written.length > 1 ? `-${i}` : ''}.parquet`;
+          await ctx.store.putFile(path.join(folder, file), key);
+          out[k].push(key);
+        }
+      }
+      return out;
+    };
+    const parts = await upload('lines', 'shard', 'k');
+    const claims = await upload('claims', 'bucket', 'c');
+    const lines = counts.get(hourNumber(h)) ?? 0;
+    total += lines;
+    // The manifest last: an hour without one (or with an older one) is not routed as its files are now.
+    const manifest: RouteManifest = {
+      stream: spec.stream,
+      hour: h.toISOString(),
+      n,
+      runId: ctx.runId,
+      routing,
+      files: hourFiles.map((f) => ({ key: f.key, size: f.size, version: f.version })),
+      lines,
+      parts,
+      claims,
+    };
+    await ctx.store.writeText(manifestKey(spec.stream, h, n), JSON.stringify(manifest));
   }
-  // The manifest last: an hour without one (or with an older one) is not routed as its files are now.
-  const manifest: RouteManifest = {
-    stream: spec.stream,
-    hour: hour.toISOString(),
-    n,
-    runId: ctx.runId,
-    routing,
-    files: files.map((f) => ({ key: f.key, size: f.size, version: f.version })),
-    lines: Number(lines),
-    parts,
-  };
-  await ctx.store.writeText(manifestKey(spec.stream, hour, n), JSON.stringify(manifest));
   fs.rmSync(dir, { recursive: true, force: true });
-  return Number(lines);
+  return total;
 }
 
 /**
  * Shard mode (and the merge's exact path): the routed lines of shards `ks` of every hour of the window
  * into the table `ingest_lines`, shaped as a single task's (file index and position over the whole
- * window). Fails naming the hours that are not routed as their files are now.
+ * window). Returns the lake keys of claims buckets `ks` of the window's hours. Fails naming the hours
+ * that are not routed as their files are now.
  */
-export async function readRoutedLines(ctx: JobContext, spec: StreamSpec, date: string, files: RawFile[], hours: Date[], n: number, ks: number[], routing: string): Promise<void> {
+export async function readRoutedLines(ctx: JobContext, spec: StreamSpec, date: string, files: RawFile[], hours: Date[], n: number, ks: number[], routing: string): Promise<{ claims: string[] }> {
   const stale: string[] = [];
   const keys: string[] = [];
+  const claims: string[] = [];
   for (const [t, hourFiles] of byHour(files, hours)) {
     const manifest = await readJson<RouteManifest>(ctx.store, manifestKey(spec.stream, new Date(t), n));
     if (!manifest && hourFiles.length === 0) continue;
     if (!manifest || !matches(manifest, hourFiles, routing)) stale.push(new Date(t).toISOString().slice(0, 13));
-    else for (const k of ks) keys.push(...manifest.parts[k]);
+    else for (const k of ks) keys.push(...manifest.parts[k]), claims.push(...manifest.claims[k]);
   }
   if (stale.length > 0) {
     throw new MissingInputError(
@@ -136,13 +174,28 @@ export async function readRoutedLines(ctx: JobContext, spec: StreamSpec, date: s
       { job: ctx.job, date },
     );
   }
-  if (keys.length === 0) {
-    await readRawLines(ctx, spec, date, []);
-    return;
+  if (keys.length === 0) await readRawLines(ctx, spec, date, []);
+  else {
+    const local = await ctx.store.localPaths(keys, path.join(ctx.scratch, 'routed'));
+    await ctx.db.setVariables({ routed_files: local });
+    await ctx.db.run(`CREATE OR REPLACE TEMP TABLE ingest_lines AS
+      SELECT f.file_index, (f.file_index::BIGINT << 32) + r.line_number AS pos, r.* EXCLUDE (source_file)
+      FROM read_parquet(getvariable('routed_files'), hive_partitioning = false) r JOIN ingest_files f USING (source_file)`);
   }
-  const local = await ctx.store.localPaths(keys, path.join(ctx.scratch, 'routed'));
-  await ctx.db.setVariables({ routed_files: local });
-  await ctx.db.run(`CREATE OR REPLACE TEMP TABLE ingest_lines AS
-    SELECT f.file_index, (f.file_index::BIGINT << 32) + r.line_number AS pos, r.* EXCLUDE (source_file)
-    FROM read_parquet(getvariable('routed_files'), hive_partitioning = false) r JOIN ingest_files f USING (source_file)`);
+  return { claims };
+}
+
+/**
+ * Shard mode: how many key hashes of claims bucket k of the window went to more than one shard (an
+ * event whose copies carry different notification_ids). Each shard checks its own bucket, so the
+ * merge only adds N numbers; any non-zero sum sends the merge to its exact path.
+ */
+export async function sharedKeys(ctx: JobContext, claims: string[]): Promise<number> {
+  if (claims.length === 0) return 0;
+  await ctx.db.setVariables({ route_claims: await ctx.store.localPaths(claims, path.join(ctx.scratch, 'claims')) });
+  const [{ shared }] = await ctx.db.all<{ shared: number }>(
+    `SELECT count(*)::INTEGER AS shared FROM (
+       SELECT h FROM read_parquet(getvariable('route_claims'), hive_partitioning = false) GROUP BY h HAVING min(shard) <> max(shard))`,
+  );
+  return Number(shared);
 }

@@ -30,6 +30,9 @@ describe('issue 16: windows, shapes and --tmp', () => {
   test('--window and --shapes take comma lists; the default is the steady window with no extra shapes', () => {
     expect(parseBenchArgs(['--events', '1M'])).toMatchObject({ windows: ['steady'], shapes: [], s3: false });
     expect(parseBenchArgs(['--events', '1M', '--s3']).s3).toBe(true);
+    // The children run compiled JavaScript, as the job image does, unless --tsx.
+    expect(parseBenchArgs(['--events', '1M']).tsx).toBe(false);
+    expect(parseBenchArgs(['--events', '1M', '--tsx']).tsx).toBe(true);
     const a = parseBenchArgs(['--events', '1M', '--window', 'steady,all-kept', '--shapes', 'prefixed,uuid,numeric,nested,compact']);
     expect(a).toMatchObject({ windows: ['steady', 'all-kept'], shapes: ['prefixed', 'uuid', 'numeric', 'nested', 'compact'] });
     expect(() => parseBenchArgs(['--events', '1M', '--window', 'quiet'])).toThrow(/--window takes a comma list of steady, all-kept/);

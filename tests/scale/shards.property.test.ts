@@ -113,7 +113,10 @@ test('a day whose copies of one event_id sit in two shards is deduplicated exact
     ]);
     const job = 'notification_attempted_daily';
     await run(lake, job, { date: DATES[0], flags: { shard: { kind: 'route', n: 2 } } });
-    for (const k of [0, 1]) await run(lake, job, { date: DATES[0], flags: { shard: { kind: 'shard', k, n: 2 } } });
+    // Each shard counts the key hashes of its claims bucket that went to more than one shard.
+    const shards = [];
+    for (const k of [0, 1]) shards.push(await run(lake, job, { date: DATES[0], flags: { shard: { kind: 'shard', k, n: 2 } } }));
+    expect(shards.map((r) => r.details.shared_keys as number).reduce((a, b) => a + b)).toBe(1);
     const merged = await run(lake, job, { date: DATES[0], flags: { shard: { kind: 'merge', n: 2 } } });
     expect(merged.details).toMatchObject({ kept: 17, duplicates: 16, conflicting_duplicates: 15, merge: 'dedup' });
     const single = await run(lake, job, { date: DATES[0], flags: { force: true } });
@@ -145,4 +148,22 @@ test.each([
 test('only the event streams route', () => {
   expect(() => parseShard('ace_unit_calc_daily', undefined, undefined, '4')).toThrow(/does not route raw lines/);
   expect(() => parseShard('notification_attempted_daily', undefined, undefined, 'x')).toThrow(/--route "x" is not valid/);
+});
+
+test('a route reads only the arrival hours not routed yet, and a rerun reads none', async () => {
+  const lake = await makeLake();
+  try {
+    writeLayout(lake, canonicalLayout(fc.sample(datasetArb, { numRuns: 1, seed: 7 })[0]));
+    const job = 'notification_attempted_daily';
+    const route = async (date: string) => (await run(lake, job, { date, flags: { shard: { kind: 'route', n: 3 } } }, { maxRejectRate: 1 })).details as { routed: number; skipped: number };
+    const first = await route(DATES[0]);
+    expect(first.routed).toBeGreaterThan(0);
+    // The next date's window overlaps: only its hours past the first window are new (one day's, at most).
+    const next = await route(DATES[1]);
+    expect(next.routed).toBeLessThanOrEqual(24);
+    expect(next.routed + next.skipped).toBe(first.routed + first.skipped);
+    expect(await route(DATES[1])).toMatchObject({ routed: 0 });
+  } finally {
+    await closeLake(lake);
+  }
 });

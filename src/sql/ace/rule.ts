@@ -90,8 +90,9 @@ export async function monthUnits(
 ): Promise<MonthRelations> {
   if ('partials' in inputs) {
     await db.setVariables({ calc_p_units: inputs.partials.units, calc_p_days: inputs.partials.days });
-    await db.run(`CREATE OR REPLACE TEMP TABLE calc_unit_parts AS SELECT * FROM read_parquet(getvariable('calc_p_units'), hive_partitioning = false)`);
-    await db.run(`CREATE OR REPLACE TEMP TABLE calc_day_parts AS SELECT * FROM read_parquet(getvariable('calc_p_days'), hive_partitioning = false)`);
+    // Views: units.sql and agg.sql each read the partials once, straight from the shards' files.
+    await db.run(`CREATE OR REPLACE TEMP VIEW calc_unit_parts AS SELECT * FROM read_parquet(getvariable('calc_p_units'), hive_partitioning = false)`);
+    await db.run(`CREATE OR REPLACE TEMP VIEW calc_day_parts AS SELECT * FROM read_parquet(getvariable('calc_p_days'), hive_partitioning = false)`);
   } else await unitPartials(db, inputs);
   await relation(db, 'calc_att', TABLES.ace_attempt_daily, inputs.attempts, 'TABLE');
   await relation(db, 'calc_base_audit', TABLES.ace_unit_audit, inputs.base?.audit ?? [], 'VIEW');
