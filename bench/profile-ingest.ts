@@ -54,7 +54,8 @@ async function main(): Promise<void> {
   await c.run(`CREATE TEMP TABLE ingest_files AS SELECT col0::INTEGER AS file_index, col0::INTEGER AS read_index, col1 AS source_file, col2 AS arrival_hour, col3 AS owned, col4 AS too_late_before FROM (VALUES ${rows.join(', ')})`);
   await c.run(loadSql('ingest_file_lookups'));
   const w = windowOf(d);
-  await c.run(`SET VARIABLE ingest_paths = [${files.map(q).join(', ')}]::VARCHAR[]; SET VARIABLE ingest_start = ${q(w.startUtc.toISOString())}; SET VARIABLE ingest_end = ${q(w.endUtc.toISOString())}`);
+  await c.run(`SET VARIABLE ingest_paths = [${files.map(q).join(', ')}]::VARCHAR[]; SET VARIABLE ingest_start = ${q(w.startUtc.toISOString())}; SET VARIABLE ingest_end = ${q(w.endUtc.toISOString())}; SET VARIABLE ingest_read_offset = 0`);
+  await c.run(`CREATE TEMP TABLE ingest_read_paths AS SELECT col0::INTEGER AS read_index, col1 AS path FROM (VALUES ${files.map((f, i) => `(${i}, ${q(f)})`).join(', ')})`);
   void flag;
   const readSql = renderIngestRead(spec);
   const [linesPrep, linesView] = renderIngestLines(spec, false);

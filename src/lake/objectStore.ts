@@ -36,6 +36,8 @@ export interface ObjectStore {
   putFile(localPath: string, key: string): Promise<void>;
   /** Copies an object to another key of the same store (S3: a server-side copy; local: a hard link, else a copy). */
   copy(fromKey: string, toKey: string): Promise<void>;
+  /** True when localPaths downloads (a remote store): readers then overlap the downloads with reading. */
+  readonly downloads: boolean;
   /** Local paths DuckDB can read for these keys (downloaded into `scratchDir` for remote stores: one file per key, keeping its extension). */
   localPaths(keys: string[], scratchDir: string): Promise<string[]>;
   /** A scratch folder for a run, on the same file system as the store when it is local. */

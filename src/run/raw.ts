@@ -80,13 +80,59 @@ interface ReadSource {
 /** DuckDB's reader options allow a line of MAX_LINE_BYTES (its limit counts the `\n`); longer lines are refused, then fail the job. */
 const READER_MAX_LINE = MAX_LINE_BYTES + 1;
 
+/**
+ * How many batches a remote lake's files are read in: batch b + 1 downloads while DuckDB reads batch b,
+ * so only the first batch's download is not overlapped. A local lake reads all its files in one batch.
+ */
+const DOWNLOAD_BATCHES = 4;
+
+/** Consecutive runs of `files` (arrival order kept) of about equal bytes. */
+function batchesOf(files: RawFile[], count: number): RawFile[][] {
+  const total = files.reduce((a, f) => a + f.size, 0);
+  const out: RawFile[][] = [[]];
+  let seen = 0;
+  for (const f of files) {
+    if (out[out.length - 1].length > 0 && seen >= (total * out.length) / count) out.push([]);
+    out[out.length - 1].push(f);
+    seen += f.size;
+  }
+  return out;
+}
+
 /** Reads, validates and numbers the lines of `read` into ingest_lines, then checks every byte was read. */
 export async function readRawLines(ctx: JobContext, spec: StreamSpec, date: string, read: RawFile[]): Promise<void> {
-  const files = read;
-  const local = await ctx.services.raw.store.localPaths(files.map((f) => f.key), path.join(ctx.scratch, 'raw'));
-  const sources: ReadSource[] = files.map((file, i) => ({ file, path: local[i], gz: file.key.endsWith('.gz') }));
+  const store = ctx.services.raw.store;
   const key = ctx.config.customerIdKey;
   if (key !== null) await ctx.db.setVariables(hmacPads(key));
+  // The reader's rejects tables belong to one read (its batches add to them).
+  await ctx.db.run('DROP TABLE IF EXISTS ingest_reader_rejects; DROP TABLE IF EXISTS ingest_reader_scans');
+  const batches = store.downloads ? batchesOf(read, DOWNLOAD_BATCHES) : [read];
+  const download = (files: RawFile[]) => {
+    const p = store.localPaths(files.map((f) => f.key), path.join(ctx.scratch, 'raw'));
+    p.catch(() => undefined); // awaited below; a failure while the batch before is read is reported then
+    return p;
+  };
+  const sources: ReadSource[] = [];
+  let next = download(batches[0]);
+  for (const [b, files] of batches.entries()) {
+    const local = await next;
+    if (b + 1 < batches.length) next = download(batches[b + 1]);
+    const batch = files.map((file, i) => ({ file, path: local[i], gz: file.key.endsWith('.gz') }));
+    await readBatch(ctx, spec, date, batch, sources.length, b === 0, key !== null);
+    sources.push(...batch);
+  }
+  if (batches.length > 1) ctx.log.info({ event: 'raw.batches', files: read.length, batches: batches.length }, `read ${read.length} raw files in ${batches.length} batches, each downloading while the one before was read`);
+  await ctx.db.run(`CREATE OR REPLACE TEMP TABLE ingest_read_paths (read_index INTEGER, path VARCHAR)`);
+  await ctx.db.append('ingest_read_paths', sources.map((s, i) => [i, s.path]));
+  const [prep, view] = renderIngestLines(spec, false);
+  await ctx.db.run(prep);
+  const [{ refused }] = await ctx.db.all<{ refused: number }>(`SELECT count(*)::INTEGER AS refused FROM ingest_refused`);
+  await ctx.db.run(refused > 0 ? renderIngestLines(spec, true)[1] : view);
+  await checkBytes(ctx, date, sources);
+}
+
+/** One batch of files into ingest_read (the first creates it), numbered from `offset`; rewrites CRLF files and retries. */
+async function readBatch(ctx: JobContext, spec: StreamSpec, date: string, sources: ReadSource[], offset: number, first: boolean, pseudonymise: boolean): Promise<void> {
   let sniffed = false;
   for (let attempt = 0; ; attempt++) {
     let paths = sources.map((s) => s.path);
@@ -97,9 +143,9 @@ export async function readRawLines(ctx: JobContext, spec: StreamSpec, date: stri
       paths = [empty];
     }
     try {
-      await ctx.db.setVariables({ ingest_paths: paths });
-      await ctx.db.run(renderIngestRead(spec, { pseudonymise: key !== null }));
-      break;
+      await ctx.db.setVariables({ ingest_paths: paths, ingest_read_offset: String(offset) });
+      await ctx.db.run(renderIngestRead(spec, { pseudonymise }, first ? 'first' : 'next'));
+      return;
     } catch (err) {
       // DuckDB's strict line reader stops at the first `\r` (CRLF line ends): rewrite the files that hold
       // one with `\n` line ends, then read again. Looking at the start of every file once finds
@@ -114,11 +160,11 @@ export async function readRawLines(ctx: JobContext, spec: StreamSpec, date: stri
         const s = sources.find((x) => x.path === named);
         if (s && !s.rewrite && !todo.includes(s)) todo.push(s);
         if (todo.length > 0) {
-          for (const t of todo) await rewriteLineEnds(ctx, date, t, sources.indexOf(t));
+          for (const t of todo) await rewriteLineEnds(ctx, date, t, offset + sources.indexOf(t));
           continue;
         }
       }
-      const bad = await findUnreadable(ctx, files, paths);
+      const bad = await findUnreadable(ctx, sources.map((x) => x.file), paths);
       if (bad) {
         throw new BadInputError(
           `cannot read raw file ${ctx.services.raw.store.describe(bad.file.key)} (${bad.error}); its lines cannot be counted, so nothing was published. Replace or remove the file, then rerun`,
@@ -129,11 +175,6 @@ export async function readRawLines(ctx: JobContext, spec: StreamSpec, date: stri
       throw err;
     }
   }
-  const [prep, view] = renderIngestLines(spec, false);
-  await ctx.db.run(prep);
-  const [{ refused }] = await ctx.db.all<{ refused: number }>(`SELECT count(*)::INTEGER AS refused FROM ingest_refused`);
-  await ctx.db.run(refused > 0 ? renderIngestLines(spec, true)[1] : view);
-  await checkBytes(ctx, date, sources);
 }
 
 /** Rewrites a file that holds `\r` into scratch with `\n` line ends (rawBytes.ts), failing on a line over the limit. */

@@ -76,8 +76,9 @@ function valueOf(f: FieldSpec, options: RenderOptions): string {
 }
 
 /** The statement that reads, parses and checks the lines (ingest_read.sql). */
-export function renderIngestRead(spec: StreamSpec, options: RenderOptions = {}): string {
+export function renderIngestRead(spec: StreamSpec, options: RenderOptions = {}, batch: 'first' | 'next' = 'first'): string {
   return sqlFile('ingest_read', {
+    into: batch === 'first' ? 'CREATE OR REPLACE TEMP TABLE ingest_read AS' : 'INSERT INTO ingest_read',
     structure: `'{${spec.fields.map((f) => `"${f.name}": "VARCHAR"`).join(', ')}}'`,
     extracts: spec.fields.map(extractOf).join(',\n    '),
     types: typesOf(spec),

@@ -3,7 +3,7 @@
 -- its line end, so a file gives the bytes of its lines plus one per line end; a last line without `\n`
 -- has none. Grain: one row per suspect file, in arrival order (src/run/raw.ts explains each).
 -- Inputs: ingest_read (line_bytes), ingest_refused (csv_line: the reader keeps a refused line's length),
--- ingest_reader_rejects (long lines), ingest_expected_raw (per file: the size it must give; for gzip the
+-- ingest_reader_refused (long lines; ingest_lines.sql), ingest_expected_raw (per file: the size it must give; for gzip the
 -- trailer's ISIZE, which is the size mod 2^32; whether a plain file ends with `\n`).
 WITH returned AS (
   SELECT read_index, sum(n) AS returned FROM (
@@ -12,8 +12,8 @@ WITH returned AS (
     SELECT read_index, sum(strlen(csv_line) + 1) FROM ingest_refused GROUP BY ALL
   ) GROUP BY ALL
 ), long_lines AS (
-  SELECT file_id::INTEGER AS read_index, min(line)::BIGINT AS long_line
-  FROM ingest_reader_rejects WHERE error_type = 'LINE SIZE OVER MAXIMUM' GROUP BY ALL
+  SELECT read_index, min(line)::BIGINT AS long_line
+  FROM ingest_reader_refused WHERE error_type = 'LINE SIZE OVER MAXIMUM' GROUP BY ALL
 ), judged AS (
   SELECT e.read_index::INTEGER AS read_index, coalesce(r.returned, 0)::BIGINT AS returned, l.long_line,
     e.expected::BIGINT AS expected, e.ends_with_newline, e.modulo

@@ -2,7 +2,9 @@
 -- Grain: one row per line that DuckDB's line reader returned (blank lines included, as NULL), in file
 --   order: the table is written in scan order (preserve_insertion_order), so its rowid is the position.
 --   No window function here, so the JSON work runs on every core.
--- Inputs: variable ingest_paths (local paths in arrival order); the stream's fields, rendered into the
+-- Inputs: variable ingest_paths (local paths in arrival order: all the files, or one batch of them, whose
+--   first file is number ingest_read_offset: the first batch creates the table, the next ones add to it,
+--   so a remote lake's downloads overlap the reading); the stream's fields, rendered into the
 --   structure, extracts, types, checks, reason, field and values slots by src/sql/ingest.ts. Each line is
 --   validated once (json_valid) and parsed once (one json_transform to a struct of VARCHAR: a string's
 --   unescaped content, or a non-string's JSON text); each field is checked once, and only a line with
@@ -14,9 +16,9 @@
 --   over 1 MiB (max_line_size counts the `\n`), which fails the job (src/run/raw.ts, ingest_bytes.sql);
 --   a line longer than the buffer it would drop silently, which the byte accounting catches. A `\r` stops
 --   the strict reader: such files are rewritten with `\n` line ends first (src/run/rawBytes.ts).
-CREATE OR REPLACE TEMP TABLE ingest_read AS
+{{into}}
 WITH raw AS (
-  SELECT file_index::INTEGER AS read_index, line,
+  SELECT (file_index + getvariable('ingest_read_offset')::INTEGER)::INTEGER AS read_index, line,
     -- blank: nothing but spaces, tabs and CRs (a regex that stops at the first other character: trim() costs 2x the read)
     line IS NULL OR NOT regexp_matches(line, '[^ \t\r]') AS blank
   FROM read_csv(getvariable('ingest_paths'), columns = {'line': 'VARCHAR'}, header = false, auto_detect = false,

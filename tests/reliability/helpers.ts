@@ -67,6 +67,7 @@ export function listFiles(lake: Lake, under: string): string[] {
 /** Delegates everything to a real store; subclasses change one behaviour (a lost response, a stall). */
 export class WrappedStore implements ObjectStore {
   constructor(readonly inner: ObjectStore) {}
+  get downloads() { return this.inner.downloads; }
   describe(key: string) { return this.inner.describe(key); }
   list(prefix: string): Promise<ObjectInfo[]> { return this.inner.list(prefix); }
   readText(key: string) { return this.inner.readText(key); }

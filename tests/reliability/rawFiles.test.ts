@@ -249,6 +249,39 @@ describe('raw input on S3 (fauxqs)', () => {
       { event_id: 'a-4', source_file: `raw/${hour}/./b.ndjson.gz` },
     ]);
   });
+
+  test('a remote lake is read in batches while the next downloads: rows, line numbers, rejects and counts equal the local read', async () => {
+    // Eight files of about equal size (four batches): a CRLF file and one with invalid UTF-8 (refused by
+    // the reader) in later batches, and a gzip last.
+    const files: [string, string, Buffer][] = [];
+    for (let i = 0; i < 8; i++) {
+      const hour = `2026-03-10T${String(10 + (i >> 1)).padStart(2, '0')}`;
+      const lines: RawLine[] = [ok(`${i}-1`), '{"event_id": "bad"', ok(`${i}-2`), '', ok(`${i}-3`)];
+      let bytes = bytesOf(lines, i === 5 ? '\r\n' : '\n');
+      if (i === 6) bytes = Buffer.concat([bytesOf(lines.slice(0, 2), '\n'), Buffer.from([0x7b, 0xff, 0xfe, 0x7d, 0x0a]), bytesOf(lines.slice(2), '\n')]);
+      const name = i === 7 ? `f${i}.ndjson.gz` : `f${i}.ndjson`;
+      files.push([hour, name, i === 7 ? zlib.gzipSync(bytes) : bytes]);
+    }
+    for (const [hour, name, bytes] of files) writeRawBytes(lake, A, hour, name, bytes);
+    const local = job([], { ACE_MAX_REJECT_RATE: '1' });
+    expect(local.status).toBe(0);
+    const expected = { kept: await kept(), rejects: await rejects() };
+    expect(expected.rejects.filter((r) => r.file === 'f6.ndjson').map((r) => [r.line, r.reason])).toEqual([[2, 'malformed_json'], [3, 'malformed_json']]);
+    // Under a raw root of its own: the other S3 tests' objects are not in this window.
+    for (const [hour, name, bytes] of files) {
+      await client.send(new PutObjectCommand({ Bucket: BUCKET, Key: `batches/${A}/${hour.slice(0, 10).replace(/-/g, '/')}/${hour.slice(11)}/${name}`, Body: bytes }));
+    }
+    fs.rmSync(path.join(lake.root, 'raw'), { recursive: true, force: true });
+    const remote = job(['--force'], { ...env(), ACE_RAW_ROOT: `s3://${BUCKET}/batches`, ACE_MAX_REJECT_RATE: '1' });
+    expect(remote.status).toBe(0);
+    expect(remote.stderr).toMatch(/read 8 raw files in 4 batches/);
+    expect(local.stderr).not.toMatch(/batches/);
+    expectConservation(remote.details);
+    const { reject_rate: _a, anomalies: _b, ...counts } = local.details;
+    expect(remote.details).toMatchObject(counts);
+    expect(await kept()).toEqual(expected.kept);
+    expect(await rejects()).toEqual(expected.rejects);
+  });
 });
 
 void fs;

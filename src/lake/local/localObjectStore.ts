@@ -106,6 +106,7 @@ function pidAlive(pid: number): boolean {
 }
 
 export class LocalObjectStore implements ObjectStore {
+  readonly downloads: boolean = false;
   constructor(readonly root: string) {}
 
   private abs(key: string): string {

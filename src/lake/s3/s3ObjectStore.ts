@@ -66,6 +66,7 @@ export function scratchName(key: string): string {
 }
 
 export class S3ObjectStore implements ObjectStore {
+  readonly downloads = true;
   private readonly client: S3Client;
   private readonly prefix: string;
 
