@@ -85,12 +85,14 @@ module "scheduling" {
   daily_state_machine_arn   = module.orchestration.daily_state_machine_arn
   monthly_state_machine_arn = module.orchestration.monthly_state_machine_arn
   enabled                   = var.schedules_enabled
-  cluster_arn               = module.compute.cluster_arn
-  gc_task_definition_arn    = module.compute.gc_task_definition_arn
-  gc_pass_role_arns         = module.compute.gc_pass_role_arns
-  subnet_ids                = var.subnet_ids
-  security_group_ids        = [module.compute.task_security_group_id]
-  assign_public_ip          = var.assign_public_ip
+
+  route_hourly_state_machine_arn = module.orchestration.route_hourly_state_machine_arn
+  cluster_arn                    = module.compute.cluster_arn
+  gc_task_definition_arn         = module.compute.gc_task_definition_arn
+  gc_pass_role_arns              = module.compute.gc_pass_role_arns
+  subnet_ids                     = var.subnet_ids
+  security_group_ids             = [module.compute.task_security_group_id]
+  assign_public_ip               = var.assign_public_ip
 }
 
 module "alarms" {

@@ -669,6 +669,39 @@ run "schedules" {
     )
     error_message = "the monthly run is not final, the month close is"
   }
+
+  assert {
+    condition     = !contains(keys(aws_scheduler_schedule.this), "route_hourly")
+    error_message = "without a router machine (one shard) there is no hourly schedule"
+  }
+}
+
+run "schedules_sharded" {
+  command = apply
+  module {
+    source = "./modules/scheduling"
+  }
+  variables {
+    name                           = "ace-unit-test"
+    daily_state_machine_arn        = "arn:aws:states:us-east-1:123456789012:stateMachine:ace-unit-test-daily"
+    monthly_state_machine_arn      = "arn:aws:states:us-east-1:123456789012:stateMachine:ace-unit-test-monthly"
+    route_hourly_state_machine_arn = "arn:aws:states:us-east-1:123456789012:stateMachine:ace-unit-test-route-hourly"
+    cluster_arn                    = "arn:aws:ecs:us-east-1:123456789012:cluster/ace-unit-test"
+    gc_task_definition_arn         = "arn:aws:ecs:us-east-1:123456789012:task-definition/ace-unit-test-gc:4"
+    gc_pass_role_arns              = ["arn:aws:iam::123456789012:role/ace-unit-test-gc"]
+    subnet_ids                     = ["subnet-a"]
+    security_group_ids             = ["sg-1"]
+  }
+
+  assert {
+    condition = (
+      aws_scheduler_schedule.this["route_hourly"].schedule_expression == "cron(20 * * * ? *)" &&
+      one(aws_scheduler_schedule.this["route_hourly"].target).arn == "arn:aws:states:us-east-1:123456789012:stateMachine:ace-unit-test-route-hourly" &&
+      jsondecode(one(aws_scheduler_schedule.this["route_hourly"].target).input).hour_ending == "<aws.scheduler.scheduled-time>" &&
+      contains(jsondecode(aws_iam_role_policy.scheduler.policy).Statement[0].Resource, "arn:aws:states:us-east-1:123456789012:stateMachine:ace-unit-test-route-hourly")
+    )
+    error_message = "sharded, the router machine starts every hour at :20 with the scheduled time, and the scheduler may start it"
+  }
 }
 
 run "alarms" {

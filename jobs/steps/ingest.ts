@@ -83,7 +83,8 @@ export function ingestJob(def: { name: string; description: string; spec: Stream
       await loadFileTable(ctx, files, read, ctx.config.latenessHours);
       switch (mode.kind) {
         case 'route': {
-          const routed = await routeHours(ctx, spec, date, files, hours, mode.n, routing);
+          // The hourly schedule routes one arrival hour (--hour-ending); the sharded graph, the date's window.
+          const routed = await routeHours(ctx, spec, date, files, mode.hour ? [mode.hour] : hours, mode.n, routing);
           return { rows: 0, details: { ...routed, shards: mode.n } };
         }
         case 'shard': {

@@ -21,15 +21,26 @@ export function requireMonth(value: string | undefined, flag: string, job?: stri
 }
 
 
-/** `--route N`, `--shard k/N` or `--merge-shards N` into a shard mode; undefined when none is given. */
-export function parseShard(job: string, shard: string | undefined, merge: string | undefined, route?: string): ShardMode | undefined {
+/**
+ * `--hour-ending T` (an ISO instant with its offset, e.g. the hourly schedule's scheduled time): the
+ * arrival hour that ended last at or before T, the hour the schedule routes.
+ */
+export function parseHourEnding(text: string): Date {
+  const t = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.test(text) ? Date.parse(text) : NaN;
+  if (Number.isNaN(t)) throw new UsageError(`--hour-ending ${JSON.stringify(text)} is not valid: use an ISO instant with its offset, e.g. 2026-03-10T15:20:00Z (routes the arrival hour 14:00–15:00 UTC)`);
+  return new Date(Math.floor(t / 3_600_000) * 3_600_000 - 3_600_000);
+}
+
+/** `--route N` (with `--hour-ending T`: one arrival hour), `--shard k/N` or `--merge-shards N` into a shard mode; undefined when none is given. */
+export function parseShard(job: string, shard: string | undefined, merge: string | undefined, route?: string, hourEnding?: string): ShardMode | undefined {
+  if (hourEnding !== undefined && route === undefined) throw new UsageError('--hour-ending goes with --route N: it names the arrival hour to route');
   if (shard === undefined && merge === undefined && route === undefined) return undefined;
   if (!isJobName(job) || !SHARDABLE_JOBS.includes(job)) throw new UsageError(`${job} does not run in shards; only ${SHARDABLE_JOBS.join(', ')} do`);
   if ([shard, merge, route].filter((x) => x !== undefined).length > 1) throw new UsageError('use one of --route N, --shard k/N or --merge-shards N');
   if (route !== undefined) {
     if (!JOBS[job].routed) throw new UsageError(`${job} does not route raw lines; only ${SHARDABLE_JOBS.filter((j) => JOBS[j].routed).join(', ')} do`);
     if (!/^\d{1,4}$/.test(route) || Number(route) < 1 || Number(route) > 1024) throw new UsageError(`--route ${JSON.stringify(route)} is not valid: use the shard count N (1 to 1024)`);
-    return { kind: 'route', n: Number(route) };
+    return hourEnding === undefined ? { kind: 'route', n: Number(route) } : { kind: 'route', n: Number(route), hour: parseHourEnding(hourEnding) };
   }
   if (shard !== undefined) {
     const m = /^(\d{1,4})\/(\d{1,4})$/.exec(shard);

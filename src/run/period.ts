@@ -19,6 +19,7 @@ export function periodValue(period: Period): string {
 
 /**
  * How one task takes part in a period: the whole of it; routing its raw lines into N shards (`--route N`,
- * the ingest jobs: src/run/route.ts); one shard; or the merge of N shards.
+ * the ingest jobs: src/run/route.ts; the date's window, or with `hour` that one arrival hour); one
+ * shard; or the merge of N shards.
  */
-export type ShardMode = { kind: 'single' } | { kind: 'route'; n: number } | { kind: 'shard'; k: number; n: number } | { kind: 'merge'; n: number };
+export type ShardMode = { kind: 'single' } | { kind: 'route'; n: number; hour?: Date } | { kind: 'shard'; k: number; n: number } | { kind: 'merge'; n: number };

@@ -580,6 +580,34 @@ describe('sharded daily state machine (shard_count 3), run locally', () => {
   });
 });
 
+describe('hourly router state machine (shard_count 3), run locally', () => {
+  const values = { ...VALUES, shard_count: 3 };
+  const hourEnding = '2026-03-08T15:20:00Z';
+
+  test('each event stream routes the hour that closed, side by side, with the scheduled time', async () => {
+    const ecs = fakeCluster('route_hourly', () => {}, 5);
+    const sns = fakeSns('route_hourly');
+    await machine('route_hourly', values).run({ hour_ending: hourEnding }, { overrides: { taskResourceLocalHandlers: { ...ecs.handlers, ...sns.handlers } } }).result;
+    expect(ecs.calls.map((c) => c.join(' ')).sort()).toEqual([
+      `notification_attempted_daily --route 3 --hour-ending ${hourEnding}`,
+      `notification_delivered_daily --route 3 --hour-ending ${hourEnding}`,
+    ]);
+    expect(ecs.events.slice(0, 2).every((e) => e.startsWith('start'))).toBe(true);
+    expect(sns.published).toEqual([]);
+  });
+
+  test('a failed route notifies with the hour and fails the execution', async () => {
+    const ecs = fakeCluster('route_hourly', (job) => {
+      if (job === 'notification_delivered_daily') throw new AwsError('States.TaskFailed', 'exit code 4');
+    });
+    const sns = fakeSns('route_hourly');
+    await expect(
+      machine('route_hourly', values).run({ hour_ending: hourEnding }, { overrides: { taskResourceLocalHandlers: { ...ecs.handlers, ...sns.handlers }, retryIntervalOverrides: NO_PAUSE } }).result,
+    ).rejects.toMatchObject({ cause: { name: 'JobFailed', message: expect.stringContaining(`notification_delivered_daily failed (routing the hour ending ${hourEnding})`) } });
+    expect(sns.published.map((p) => p.message)).toEqual([expect.objectContaining({ job: 'notification_delivered_daily', hour_ending: hourEnding })]);
+  });
+});
+
 describe('monthly state machine, run locally', () => {
   /** The lake's scheduled-run state as the month close reads it (written by the daily machine). */
   const closeState = (state: DailyRunState | null) => {

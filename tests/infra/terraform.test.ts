@@ -179,7 +179,7 @@ describe('structural checks (hcl2json)', () => {
     expect(locals(scheduling).timezone).toBe('America/New_York');
     const [schedule] = resources(scheduling, 'aws_scheduler_schedule').this;
     expect(schedule.schedule_expression_timezone).toBe('${local.timezone}');
-    expect(Object.values(locals(scheduling).schedules).map((s) => (s as Hcl).expression)).toEqual(
+    expect(Object.values(locals(scheduling).graph_schedules).map((s) => (s as Hcl).expression)).toEqual(
       expect.arrayContaining(['cron(15 4 * * ? *)', 'cron(0 5 1 * ? *)', 'cron(0 6 3 * ? *)']),
     );
     const alarms = await hclOf(mod('alarms'));

@@ -10,7 +10,7 @@ import fc from 'fast-check';
 import { DATES, RawFileSpec, allRowsButRunId, canonicalLayout, datasetArb, isEvent, runPipeline, writeLayout } from '../helpers/arb';
 import { Lake, closeLake, makeLake, run } from '../helpers/lake';
 import { ShardMode } from '../../src/run/job';
-import { parseShard } from '../../src/cli/args';
+import { parseHourEnding, parseShard } from '../../src/cli/args';
 
 /** Splits every file into three (lines round-robin) and adds later copies: identical and conflicting. */
 function withStraddlingDuplicates(files: RawFileSpec[]): RawFileSpec[] {
@@ -163,6 +163,43 @@ test('a route reads only the arrival hours not routed yet, and a rerun reads non
     expect(next.routed).toBeLessThanOrEqual(24);
     expect(next.routed + next.skipped).toBe(first.routed + first.skipped);
     expect(await route(DATES[1])).toMatchObject({ routed: 0 });
+  } finally {
+    await closeLake(lake);
+  }
+});
+
+test('--hour-ending: the arrival hour that ended last at or before the instant, whatever its offset', () => {
+  expect(parseHourEnding('2026-03-10T15:20:00Z').toISOString()).toBe('2026-03-10T14:00:00.000Z');
+  expect(parseHourEnding('2026-03-10T15:00:00Z').toISOString()).toBe('2026-03-10T14:00:00.000Z');
+  expect(parseHourEnding('2026-03-10T11:20:00-04:00').toISOString()).toBe('2026-03-10T14:00:00.000Z');
+  expect(parseShard('notification_attempted_daily', undefined, undefined, '3', '2026-03-10T15:20:00Z')).toEqual({ kind: 'route', n: 3, hour: new Date('2026-03-10T14:00:00Z') });
+  expect(() => parseHourEnding('2026-03-10 15:20')).toThrow(/ISO instant with its offset/);
+  expect(() => parseHourEnding('2026-03-10T15:20:00')).toThrow(/ISO instant with its offset/);
+  expect(() => parseShard('notification_attempted_daily', '0/2', undefined, undefined, '2026-03-10T15:20:00Z')).toThrow(/--hour-ending goes with --route N/);
+});
+
+test('the hourly router routes one arrival hour; the daily route then routes only the others', async () => {
+  const lake = await makeLake();
+  try {
+    writeLayout(lake, canonicalLayout(fc.sample(datasetArb, { numRuns: 1, seed: 7 })[0]));
+    const job = 'notification_attempted_daily';
+    const all = (await run(lake, job, { date: DATES[0], flags: { shard: { kind: 'route', n: 3 } } }, { maxRejectRate: 1 })).details as { routed: number; skipped: number };
+    const lake2 = await makeLake();
+    try {
+      writeLayout(lake2, canonicalLayout(fc.sample(datasetArb, { numRuns: 1, seed: 7 })[0]));
+      // An hour the first date owns: routed alone, then skipped by the date's route.
+      const hour = new Date(`${DATES[0]}T12:00:00Z`);
+      const one = (await run(lake2, job, { date: DATES[0], flags: { shard: { kind: 'route', n: 3, hour } } }, { maxRejectRate: 1 })).details as { routed: number; skipped: number };
+      expect(one.routed + one.skipped).toBe(1);
+      const rest = (await run(lake2, job, { date: DATES[0], flags: { shard: { kind: 'route', n: 3 } } }, { maxRejectRate: 1 })).details as { routed: number; skipped: number };
+      expect(rest.routed).toBe(all.routed - one.routed);
+      for (let k = 0; k < 3; k++) await run(lake2, job, { date: DATES[0], flags: { shard: { kind: 'shard', k, n: 3 } } }, { maxRejectRate: 1 });
+      const merged = await run(lake2, job, { date: DATES[0], flags: { shard: { kind: 'merge', n: 3 } } }, { maxRejectRate: 1 });
+      const single = await run(lake, job, { date: DATES[0] }, { maxRejectRate: 1 });
+      expect(merged.details.kept).toBe(single.details.kept);
+    } finally {
+      await closeLake(lake2);
+    }
   } finally {
     await closeLake(lake);
   }

@@ -2,7 +2,8 @@
 # src/graph/write-definitions.ts into definitions/; tests/infra fails when those files are stale.
 # The daily machine has two generated shapes: daily.asl.json (one task per job) when shard_count is 1,
 # daily-sharded.asl.json (shard tasks plus a merge for the shardable jobs) when it is above 1; the
-# sharded shape reads N from the "${shard_count}" placeholder.
+# sharded shape reads N from the "${shard_count}" placeholder. Sharded, the route-hourly machine
+# (route-hourly.asl.json, started every hour by the scheduling module) routes each arrival hour as it closes.
 
 data "aws_caller_identity" "current" {}
 data "aws_region" "current" {}
@@ -42,6 +43,8 @@ locals {
   daily_file       = var.shard_count > 1 ? "daily-sharded.asl.json" : "daily.asl.json"
   daily_template   = replace(file("${path.module}/definitions/${local.daily_file}"), "/\"\\$\\{([a-z0-9_]+)\\}\"/", "$${jsonencode($1)}")
   monthly_template = replace(file("${path.module}/definitions/monthly.asl.json"), "/\"\\$\\{([a-z0-9_]+)\\}\"/", "$${jsonencode($1)}")
+  # The hourly router routes each arrival hour into the shards as it closes (sharded deployments only).
+  route_template = replace(file("${path.module}/definitions/route-hourly.asl.json"), "/\"\\$\\{([a-z0-9_]+)\\}\"/", "$${jsonencode($1)}")
 
   task_definition_families = [
     for arn in values(var.task_definition_arns) : "${regex("^(.*):[0-9]+$", arn)[0]}:*"
@@ -225,6 +228,23 @@ resource "aws_sfn_state_machine" "monthly" {
   role_arn   = aws_iam_role.state_machines.arn
   type       = "STANDARD"
   definition = templatestring(local.monthly_template, local.asl_values)
+
+  logging_configuration {
+    log_destination        = "${aws_cloudwatch_log_group.state_machines.arn}:*"
+    include_execution_data = true
+    level                  = "ERROR"
+  }
+
+  depends_on = [aws_iam_role_policy.state_machines]
+}
+
+resource "aws_sfn_state_machine" "route_hourly" {
+  count = var.shard_count > 1 ? 1 : 0
+
+  name       = "${var.name}-route-hourly"
+  role_arn   = aws_iam_role.state_machines.arn
+  type       = "STANDARD"
+  definition = templatestring(local.route_template, local.asl_values)
 
   logging_configuration {
     log_destination        = "${aws_cloudwatch_log_group.state_machines.arn}:*"

@@ -27,3 +27,8 @@ output "daily_state_key" {
   description = "Key (in the lake bucket) of the last successful scheduled daily run, read and written by the state machines."
   value       = local.daily_state_key
 }
+
+output "route_hourly_state_machine_arn" {
+  description = "The hourly router's state machine ARN (route-hourly.asl.json); null when shard_count is 1."
+  value       = var.shard_count > 1 ? aws_sfn_state_machine.route_hourly[0].arn : null
+}

@@ -12,7 +12,19 @@ locals {
   gc_expression  = "cron(30 2 * * ? *)"
   gc_task_family = "${regex("^(.*):[0-9]+$", var.gc_task_definition_arn)[0]}:*"
 
-  schedules = {
+  schedules = merge(local.graph_schedules, var.route_hourly_state_machine_arn == null ? {} : {
+    # Sharded: each arrival hour routed into the shards 20 minutes after it closes, where its files
+    # landed (the scheduled time is an instant in UTC; the task routes the hour that ended before it).
+    # A file landing later changes the hour's listing, and the daily graph's route routes it again.
+    route_hourly = {
+      description = "Hourly router at :20: the arrival hour that closed, into the daily graph's shards"
+      expression  = "cron(20 * * * ? *)"
+      target      = var.route_hourly_state_machine_arn
+      input       = { hour_ending = "<aws.scheduler.scheduled-time>" }
+    }
+  })
+
+  graph_schedules = {
     # Every date whose window is open or closed since the last successful scheduled run, oldest first
     # (the machine reads and writes that run in the lake's _state/daily_last_run.json).
     daily = {

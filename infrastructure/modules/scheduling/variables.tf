@@ -13,6 +13,12 @@ variable "monthly_state_machine_arn" {
   type        = string
 }
 
+variable "route_hourly_state_machine_arn" {
+  description = "The hourly router's state machine (sharded deployments); null: no hourly schedule."
+  type        = string
+  default     = null
+}
+
 variable "enabled" {
   description = "Whether the schedules are enabled."
   type        = bool

@@ -56,6 +56,11 @@ run "one_shard_keeps_one_task_per_job" {
   }
 
   assert {
+    condition     = length(aws_sfn_state_machine.route_hourly) == 0 && output.route_hourly_state_machine_arn == null
+    error_message = "with one shard there is no hourly router"
+  }
+
+  assert {
     condition = (
       !strcontains(aws_sfn_state_machine.daily.definition, "--shard") &&
       contains(keys(jsondecode(aws_sfn_state_machine.daily.definition).States["Each date, oldest first"].ItemProcessor.States), "ace_unit_calc_daily")
@@ -123,6 +128,17 @@ run "three_shards" {
   assert {
     condition     = !strcontains(aws_sfn_state_machine.monthly.definition, "shard")
     error_message = "the monthly machine does not shard"
+  }
+
+  assert {
+    condition = (
+      length(aws_sfn_state_machine.route_hourly) == 1 &&
+      jsondecode(aws_sfn_state_machine.route_hourly[0].definition).States["Shard count"].Parameters.shard_count == 3 &&
+      length(jsondecode(aws_sfn_state_machine.route_hourly[0].definition).States["Route the hour that closed"].Branches) == 2 &&
+      !strcontains(aws_sfn_state_machine.route_hourly[0].definition, "$${") &&
+      output.route_hourly_state_machine_arn != null
+    )
+    error_message = "sharded, the hourly router machine routes both event streams into shard_count shards"
   }
 }
 
