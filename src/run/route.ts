@@ -1,7 +1,7 @@
 /**
  * Routing, the first step of scale-out for the event streams (docs/performance.md, "Scale-out"). A
- * route task (`--route N`) reads the arrival hours of a date's window that are not routed yet, all in
- * one read, the way a single task reads them (src/run/raw.ts: CRLF, gzip, byte accounting,
+ * route task (`--route N`) reads the arrival hours of a date's window that are not routed yet, a day's
+ * hours in one read, the way a single task reads them (src/run/raw.ts: CRLF, gzip, byte accounting,
  * validation), and writes, per hour:
  * - its numbered, validated lines into N parts by `hash(notification_id) % N`, the split the calc uses
  *   (a line that is not a valid event goes by its file and line number):
@@ -62,12 +62,15 @@ function byHour(files: RawFile[], hours: Date[]): Map<number, RawFile[]> {
   return out;
 }
 
+/** The most arrival hours one read routes: a day's (the steady state: one read a day, or one an hour). */
+const HOURS_PER_READ = 24;
+
 /** An hour as a partition value of the routed write (hours since the epoch). */
 const hourNumber = (hour: Date) => Math.floor(hour.getTime() / 3_600_000);
 
 /**
- * Routes, in one read, every hour of `hours` whose manifest does not match its files (`files`: the
- * window's listing). `date` names the run in errors.
+ * Routes every hour of `hours` whose manifest does not match its files (`files`: the window's listing),
+ * up to a day's hours in one read. `date` names the run in errors.
  */
 export async function routeHours(ctx: JobContext, spec: StreamSpec, date: string, files: RawFile[], hours: Date[], n: number, routing: string): Promise<{ routed: number; skipped: number; lines: number }> {
   if (!spec.fields.some((f) => f.name === 'notification_id')) throw new Error(`${spec.stream} has no notification_id to route by`);
@@ -80,7 +83,9 @@ export async function routeHours(ctx: JobContext, spec: StreamSpec, date: string
     if ((hourFiles.length === 0 && !manifest) || (manifest && matches(manifest, hourFiles, routing))) skipped++;
     else todo.push({ hour, files: hourFiles });
   }
-  const lines = todo.length === 0 ? 0 : await routeRead(ctx, spec, date, todo, n, routing);
+  let lines = 0;
+  // At most a day's arrival hours in one read, so a route's memory is a day's lines whatever it catches up.
+  for (let i = 0; i < todo.length; i += HOURS_PER_READ) lines += await routeRead(ctx, spec, date, todo.slice(i, i + HOURS_PER_READ), n, routing);
   const result = { routed: todo.length, skipped, lines };
   ctx.log.info({ event: 'route.done', ...result, shards: n }, `${spec.stream}: ${result.routed} arrival hour(s) routed into ${n} shards (${result.lines} lines), ${result.skipped} already routed or empty`);
   return result;

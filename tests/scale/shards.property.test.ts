@@ -204,3 +204,25 @@ test('the hourly router routes one arrival hour; the daily route then routes onl
     await closeLake(lake);
   }
 });
+
+test('a route with more than a day of hours to catch up reads them a day at a time, and the shards still give the single task', async () => {
+  const lake = await makeLake();
+  try {
+    const ev = (i: number, hour: string) => ({ event_id: `e-${i}`, notification_id: `n-${i % 5}`, client_id: 'c1', customer_id: `u${i % 3}`, experience_id: 'x1', channel: 'sms', attempted_at: `${hour}:00:00Z` });
+    // One file in each of 40 arrival hours of the first date's window (its own date's hours and the next day's).
+    const start = Date.parse(`${DATES[0]}T05:00:00Z`);
+    const hours = Array.from({ length: 40 }, (_, i) => new Date(start + i * 3_600_000).toISOString().slice(0, 13));
+    writeLayout(lake, hours.map((hour, i) => ({ stream: 'notification_attempted' as const, hour, name: 'a.ndjson', lines: [ev(i, hour), ev(i, hour)] })));
+    const job = 'notification_attempted_daily';
+    const routed = await run(lake, job, { date: DATES[0], flags: { shard: { kind: 'route', n: 2 } } });
+    expect(routed.details).toMatchObject({ routed: 40, lines: 80 });
+    for (const k of [0, 1]) await run(lake, job, { date: DATES[0], flags: { shard: { kind: 'shard', k, n: 2 } } });
+    const merged = await run(lake, job, { date: DATES[0], flags: { shard: { kind: 'merge', n: 2 } } });
+    const single = await run(lake, job, { date: DATES[0], flags: { force: true } });
+    const counts = (d: Record<string, unknown>) => ({ lines_read: d.lines_read, kept: d.kept, duplicates: d.duplicates, other_date: d.other_date });
+    expect(counts(merged.details)).toEqual(counts(single.details));
+    expect(merged.details).toMatchObject({ lines_read: 80, duplicates: 40 });
+  } finally {
+    await closeLake(lake);
+  }
+});
