@@ -13,7 +13,8 @@
 # (src/config/memoryLimit.ts reads the task's cgroup limit), the rest is headroom for what it allocates
 # outside its pool. Measured peak RSS: the whole daily graph at 2M events a day in a 4 GB cgroup 1382 MB;
 # each job at 10M a day in a 4 GB cgroup ≤ 2.4 GB (attempted 2193 MB, delivered 2171, calc 2331), in 8 GB
-# ≤ 4.2 GB. So 2 vCPU / 4 GB for an ingest (or an ingest shard) of up to ~10M events a day; the calc
+# ≤ 4.2 GB; the route (--route, an ingest job's task) of a day's 24 arrival hours at 2M a day 1081 MB.
+# So 2 vCPU / 4 GB for an ingest (or an ingest shard, or a route) of up to ~10M events a day; the calc
 # keeps 4 vCPU with Fargate's least memory for it, 8 GB (4 threads).
 locals {
   jobs = {
