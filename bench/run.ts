@@ -84,16 +84,7 @@ function compileForBench(stamp: string): string {
   } finally {
     fs.rmSync(config, { force: true });
   }
-  for (const top of ['src', 'jobs']) {
-    const walk = (dir: string) => {
-      for (const e of fs.readdirSync(path.join(REPO, dir), { withFileTypes: true })) {
-        const rel = path.join(dir, e.name);
-        if (e.isDirectory()) walk(rel);
-        else if (!e.name.endsWith('.ts')) fs.cpSync(path.join(REPO, rel), path.join(out, rel));
-      }
-    };
-    walk(top);
-  }
+  for (const top of ['src', 'jobs']) fs.cpSync(path.join(REPO, top), path.join(out, top), { recursive: true, filter: (f) => !f.endsWith('.ts') });
   return out;
 }
 
